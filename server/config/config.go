@@ -1,0 +1,314 @@
+// Package config is Warden's typed configuration: Default(), then an optional
+// YAML file, then WARDEN_* environment variables, then command-line flags,
+// each layer overriding the one before. Every name derives from the struct's
+// yaml tags by one rule: YAML key path "a.b_c" ↔ env WARDEN_A_B_C ↔ flag
+// --a-b-c. Adding a setting is adding one tagged field (yaml and help tags,
+// plus secret:"true" for credentials) and its default in Default.
+//
+// See docs/configuration.md for the reference, generated from Reference.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the whole of Warden's configuration.
+type Config struct {
+	Addr           string                   `yaml:"addr" help:"Decision listener address (host:port)"`
+	TrinoRules     string                   `yaml:"trino_rules" help:"Trino rules.json file (file-based access control format) for the default cluster"`
+	PolicyDir      string                   `yaml:"policy_dir" help:"Directory of Rego modules for the default cluster"`
+	ReloadInterval time.Duration            `yaml:"reload_interval" help:"How often file mode checks the policy files for change; 0 disables reloading"`
+	Clusters       map[string]ClusterConfig `yaml:"clusters" help:"Named Trino clusters served under /clusters/{name}/ (YAML only); an entry with no settings uses the default cluster's policy"`
+
+	Log      LogConfig      `yaml:"log"`
+	Decision DecisionConfig `yaml:"decision"`
+	HTTP     HTTPConfig     `yaml:"http"`
+	Shutdown ShutdownConfig `yaml:"shutdown"`
+}
+
+// ClusterConfig is the policy of one named Trino cluster. The zero value
+// means "same policy as the default cluster".
+type ClusterConfig struct {
+	TrinoRules string `yaml:"trino_rules" help:"Trino rules.json file for this cluster"`
+	PolicyDir  string `yaml:"policy_dir" help:"Directory of Rego modules for this cluster"`
+}
+
+// LogConfig configures the slog logger.
+type LogConfig struct {
+	Level  string `yaml:"level" help:"Minimum log level: debug, info, warn or error"`
+	Format string `yaml:"format" help:"Log format: json or text"`
+}
+
+// DecisionConfig bounds the decision endpoints.
+type DecisionConfig struct {
+	MaxBodyBytes      ByteSize `yaml:"max_body_bytes" help:"Largest accepted request body; a 200,000-table batch is about 20MB"`
+	ExplainCacheSize  int      `yaml:"explain_cache_size" help:"Number of recent decisions kept for explanation by decision ID; 0 disables"`
+	ExplainCacheBytes ByteSize `yaml:"explain_cache_bytes" help:"Memory bound of the explanation cache"`
+}
+
+// HTTPConfig configures the HTTP server.
+type HTTPConfig struct {
+	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout" help:"Time allowed to read request headers"`
+	ReadTimeout       time.Duration `yaml:"read_timeout" help:"Time allowed to read a whole request"`
+	WriteTimeout      time.Duration `yaml:"write_timeout" help:"Time allowed to write a response"`
+	IdleTimeout       time.Duration `yaml:"idle_timeout" help:"How long an idle keep-alive connection stays open"`
+	MaxHeaderBytes    ByteSize      `yaml:"max_header_bytes" help:"Largest accepted request header block"`
+	ReusePort         bool          `yaml:"reuse_port" help:"Bind with SO_REUSEPORT so a new Warden process can bind while the old one drains"`
+}
+
+// ShutdownConfig configures graceful shutdown.
+type ShutdownConfig struct {
+	DrainDelay time.Duration `yaml:"drain_delay" help:"After SIGTERM, how long readiness reports down while requests are still served, so load balancers stop sending"`
+	Timeout    time.Duration `yaml:"timeout" help:"After the drain delay, the longest wait for in-flight requests"`
+}
+
+// Default returns the built-in configuration, the first layer of Load.
+func Default() Config {
+	return Config{
+		Addr:           "127.0.0.1:8181",
+		ReloadInterval: time.Second,
+		Log:            LogConfig{Level: "info", Format: "json"},
+		Decision: DecisionConfig{
+			MaxBodyBytes:      64 * MiB,
+			ExplainCacheSize:  10000,
+			ExplainCacheBytes: 64 * MiB,
+		},
+		HTTP: HTTPConfig{
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       60 * time.Second,
+			WriteTimeout:      60 * time.Second,
+			IdleTimeout:       120 * time.Second,
+			MaxHeaderBytes:    MiB,
+			ReusePort:         true,
+		},
+		Shutdown: ShutdownConfig{DrainDelay: 5 * time.Second, Timeout: 30 * time.Second},
+	}
+}
+
+// DefaultCluster is the reserved name of the cluster configured by the
+// top-level trino_rules and policy_dir.
+const DefaultCluster = "default"
+
+var clusterNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+
+// Validate checks the whole configuration and returns every problem found,
+// joined, each naming its key. Both trino_rules and policy_dir being empty is
+// valid: the server then denies everything.
+func (c Config) Validate() error {
+	errs := []error{nonNegative(reflect.ValueOf(c))}
+	if err := validateAddr(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("addr: %w", err))
+	}
+	for _, name := range slices.Sorted(maps.Keys(c.Clusters)) {
+		switch {
+		case name == DefaultCluster:
+			errs = append(errs, fmt.Errorf("clusters.%s: the name %q is reserved for the top-level policy", name, name))
+		case !clusterNameRE.MatchString(name):
+			errs = append(errs, fmt.Errorf("clusters.%s: name must match %s", name, clusterNameRE))
+		}
+	}
+	errs = append(errs, c.Log.Validate(), c.Decision.Validate(), c.HTTP.Validate(), c.Shutdown.Validate())
+	return errors.Join(errs...)
+}
+
+func validateAddr(addr string) error {
+	if addr == "" {
+		return errors.New("must not be empty")
+	}
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("must be host:port: %w", err)
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return fmt.Errorf("port %q must be a number from 0 to 65535", port)
+	}
+	return nil
+}
+
+// nonNegative reports every duration or size below zero in the struct v.
+func nonNegative(v reflect.Value) error {
+	var errs []error
+	for _, l := range leaves(v.Type()) {
+		if (l.typ == durationType || l.typ == byteSizeType) && v.FieldByIndex(l.index).Int() < 0 {
+			errs = append(errs, fmt.Errorf("%s: must not be negative, got %s", l.key, formatValue(v.FieldByIndex(l.index))))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+var logLevels = map[string]slog.Level{
+	"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError,
+}
+
+// Validate checks the level and format enums.
+func (c LogConfig) Validate() error {
+	var errs []error
+	if _, ok := logLevels[c.Level]; !ok {
+		errs = append(errs, fmt.Errorf("log.level: must be debug, info, warn or error, got %q", c.Level))
+	}
+	if c.Format != "json" && c.Format != "text" {
+		errs = append(errs, fmt.Errorf("log.format: must be json or text, got %q", c.Format))
+	}
+	return errors.Join(errs...)
+}
+
+// SlogLevel returns the slog level for Level; call it after Validate.
+func (c LogConfig) SlogLevel() slog.Level { return logLevels[c.Level] }
+
+// Validate checks the body and cache bounds.
+func (c DecisionConfig) Validate() error {
+	var errs []error
+	if c.MaxBodyBytes < MiB {
+		errs = append(errs, fmt.Errorf("decision.max_body_bytes: must be at least 1MiB, got %s", c.MaxBodyBytes))
+	}
+	if c.ExplainCacheSize < 0 {
+		errs = append(errs, fmt.Errorf("decision.explain_cache_size: must not be negative, got %d", c.ExplainCacheSize))
+	}
+	return errors.Join(errs...)
+}
+
+// Validate checks the HTTP server settings. Timeouts may be 0 (none) but
+// not negative, which Config.Validate checks for every duration.
+func (c HTTPConfig) Validate() error { return nil }
+
+// Validate checks the shutdown settings. Both durations may be 0 but not
+// negative, which Config.Validate checks for every duration.
+func (c ShutdownConfig) Validate() error { return nil }
+
+// Redacted flattens the configuration into "a.b_c" → value, for logging the
+// effective configuration at startup. Durations and sizes are strings such
+// as "5s" and "64MiB"; a cluster's fields appear as "clusters.NAME.field";
+// fields tagged secret:"true" show as "[redacted]" when set.
+func (c Config) Redacted() map[string]any {
+	return redact(reflect.ValueOf(c), "", map[string]any{})
+}
+
+// Reference describes every key, in field order, with its defaults from
+// Default. A map such as clusters is YAML-only (Env and Flag are "-") and is
+// followed by its entries' keys, written "clusters.<name>.trino_rules".
+func Reference() []Field {
+	return reference(reflect.ValueOf(Default()))
+}
+
+// Load builds the effective configuration from Default, the YAML file named
+// by --config or WARDEN_CONFIG (the flag wins), WARDEN_* variables in environ
+// and the flags in args, in that order of increasing precedence. It
+// registers one flag per key plus --config on fs, so fs's usage lists them
+// with their help and env names, and returns the positional arguments left
+// after the flags. Bad values are reported together, each naming its source:
+// the env variable, the file and line, or the flag. It does not call
+// Validate. Unknown WARDEN_* variables are ignored, since Kubernetes adds
+// WARDEN_SERVICE_HOST and the like.
+func Load(fs *flag.FlagSet, args, environ []string) (Config, []string, error) {
+	cfg := Default()
+	rest, err := load(&cfg, fs, args, environ)
+	if err != nil {
+		return Config{}, nil, err
+	}
+	return cfg, rest, nil
+}
+
+// load applies the YAML, env and flag layers onto the struct dst points to.
+func load(dst any, fs *flag.FlagSet, args, environ []string) ([]string, error) {
+	root := reflect.ValueOf(dst).Elem()
+	ls := leaves(root.Type())
+	var sets []flagUse
+	for _, l := range ls {
+		if l.yamlOnly() {
+			continue
+		}
+		fv := &flagValue{leaf: l, sets: &sets, def: formatValue(root.FieldByIndex(l.index))}
+		if root.FieldByIndex(l.index).IsZero() {
+			fv.def = "" // so -h prints no "(default …)", as for the flag package's own zero defaults
+		}
+		if l.typ.Kind() == reflect.Bool {
+			fs.Var(boolFlagValue{fv}, l.flag, fmt.Sprintf("%s (env %s)", l.help, l.env))
+		} else {
+			fs.Var(fv, l.flag, fmt.Sprintf("%s (`%s`; env %s)", l.help, typeName(l.typ), l.env))
+		}
+	}
+	file := fs.String("config", "", "YAML configuration `file` (env WARDEN_CONFIG)")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+
+	env := map[string]string{}
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, envPrefix) {
+			if _, dup := env[k]; !dup { // the first wins, as with os.Getenv
+				env[k] = v
+			}
+		}
+	}
+	path, explicit := *file, false
+	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "config" })
+	if !explicit {
+		path = env["WARDEN_CONFIG"]
+	}
+	var errs []error
+	if path != "" {
+		errs = append(errs, decodeFile(path, dst))
+	}
+	set := func(l leaf, source, raw string) {
+		v, err := parseValue(l.typ, raw)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", source, err))
+			return
+		}
+		root.FieldByIndex(l.index).Set(v)
+	}
+	for _, l := range ls {
+		if raw, ok := env[l.env]; ok && !l.yamlOnly() {
+			set(l, l.env, raw)
+		}
+	}
+	for _, s := range sets {
+		set(s.leaf, "--"+s.leaf.flag, s.raw)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return fs.Args(), nil
+}
+
+// flagUse is one occurrence of a flag, applied after the file and env layers.
+type flagUse struct {
+	leaf leaf
+	raw  string
+}
+
+// flagValue records each occurrence of its flag rather than setting the
+// field, since flags are parsed first (to find --config) but applied last.
+type flagValue struct {
+	leaf leaf
+	sets *[]flagUse
+	def  string
+}
+
+func (f *flagValue) String() string {
+	if f == nil {
+		return ""
+	}
+	return f.def
+}
+
+func (f *flagValue) Set(s string) error {
+	*f.sets = append(*f.sets, flagUse{leaf: f.leaf, raw: s})
+	return nil
+}
+
+// boolFlagValue lets a bool flag be given without a value, as --http-reuse-port.
+type boolFlagValue struct{ *flagValue }
+
+func (boolFlagValue) IsBoolFlag() bool { return true }
