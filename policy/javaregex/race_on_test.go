@@ -1,0 +1,5 @@
+//go:build race
+
+package javaregex
+
+const raceEnabled = true
