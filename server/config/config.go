@@ -31,6 +31,7 @@ type Config struct {
 	ReloadInterval time.Duration            `yaml:"reload_interval" help:"How often file mode checks the policy files for change; 0 disables reloading"`
 	Clusters       map[string]ClusterConfig `yaml:"clusters" help:"Named Trino clusters served under /clusters/{name}/ (YAML only); an entry with no settings uses the default cluster's policy"`
 
+	Rego     RegoConfig     `yaml:"rego"`
 	Log      LogConfig      `yaml:"log"`
 	Decision DecisionConfig `yaml:"decision"`
 	HTTP     HTTPConfig     `yaml:"http"`
@@ -42,6 +43,13 @@ type Config struct {
 type ClusterConfig struct {
 	TrinoRules string `yaml:"trino_rules" help:"Trino rules.json file for this cluster"`
 	PolicyDir  string `yaml:"policy_dir" help:"Directory of Rego modules for this cluster"`
+}
+
+// RegoConfig configures how Rego modules are compiled and evaluated.
+type RegoConfig struct {
+	V0Compatible               bool          `yaml:"v0_compatible" help:"Parse Rego modules as OPA 0.x syntax (without if and contains), like opa run --v0-compatible"`
+	CompatLenientBuiltinErrors bool          `yaml:"compat_lenient_builtin_errors" help:"In OPA-compatible modules (package trino), let a failing built-in be undefined, as OPA does, instead of failing the decision closed"`
+	EvalTimeout                time.Duration `yaml:"eval_timeout" help:"Longest time one Rego evaluation may take; it then fails closed. 0 means no limit beyond the request"`
 }
 
 // LogConfig configures the slog logger.
@@ -78,6 +86,7 @@ func Default() Config {
 	return Config{
 		Addr:           "127.0.0.1:8181",
 		ReloadInterval: time.Second,
+		Rego:           RegoConfig{EvalTimeout: 10 * time.Second},
 		Log:            LogConfig{Level: "info", Format: "json"},
 		Decision: DecisionConfig{
 			MaxBodyBytes:      64 * MiB,

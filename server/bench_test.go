@@ -1,0 +1,93 @@
+package server
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+
+	"github.com/trino-warden/warden/policy/loader"
+	"github.com/trino-warden/warden/policy/trino/trinotest"
+)
+
+// These benchmarks measure Warden over real HTTP on loopback: inside the
+// timer is the whole round trip of one request, from the client writing the
+// body to it reading the full response, including Warden's decoding,
+// decision and encoding. The policy is testdata/bench's rules file.
+
+const benchDir = "../testdata/bench"
+
+func benchBodies(tb testing.TB, name string) [][]byte {
+	tb.Helper()
+	return trinotest.Bodies(tb, filepath.Join(benchDir, name))
+}
+
+func benchServer(tb testing.TB) (*httptest.Server, *http.Client) {
+	tb.Helper()
+	opts := testOptions(filepath.Join(benchDir, "rules-trino.json"))
+	opts.Policy = loader.Config{Default: loader.Files{TrinoRules: filepath.Join(benchDir, "rules-trino.json")}}
+	opts.MaxBodyBytes = 64 << 20
+	opts.ExplainCacheSize = 10000
+	opts.ExplainCacheBytes = 64 << 20
+	s := New(opts, slog.New(slog.DiscardHandler))
+	if err := s.LoadPolicy(); err != nil {
+		tb.Fatal(err)
+	}
+	hs := httptest.NewServer(s.Handler())
+	tb.Cleanup(hs.Close)
+	return hs, &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 8}}
+}
+
+func roundTrips(b *testing.B, url string, client *http.Client, bodies [][]byte) {
+	b.ReportAllocs()
+	buf := make([]byte, 0, 1<<20)
+	i := 0
+	for b.Loop() {
+		resp, err := client.Post(url, "application/json; charset=utf-8", bytes.NewReader(bodies[i%len(bodies)]))
+		if err != nil {
+			b.Fatal(err)
+		}
+		w := bytes.NewBuffer(buf[:0])
+		if _, err := io.Copy(w, resp.Body); err != nil {
+			b.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			b.Fatalf("status %d: %s", resp.StatusCode, w.Bytes())
+		}
+		i++
+	}
+}
+
+func BenchmarkHTTPAllow(b *testing.B) {
+	hs, client := benchServer(b)
+	roundTrips(b, hs.URL+"/v1/data/trino/allow", client, benchBodies(b, "allow.jsonl"))
+}
+
+// BenchmarkHTTPFilterTables is one batched FilterTables request of n tables,
+// from request to response. Target for 20,000: 40ms or less, growing
+// linearly; goal 20ms.
+func BenchmarkHTTPFilterTables(b *testing.B) {
+	hs, client := benchServer(b)
+	for _, n := range []int{100, 1000, 10000, 20000} {
+		body := benchBodies(b, fmt.Sprintf("filter_tables_%d.jsonl", n))
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			b.SetBytes(int64(len(body[0])))
+			roundTrips(b, hs.URL+"/v1/data/trino/batch", client, body)
+		})
+	}
+}
+
+func BenchmarkHTTPBatchColumnMasks(b *testing.B) {
+	hs, client := benchServer(b)
+	roundTrips(b, hs.URL+"/v1/data/trino/batchColumnMasks", client, benchBodies(b, "batch_column_masks_250.jsonl"))
+}
+
+func BenchmarkHTTPRowFilters(b *testing.B) {
+	hs, client := benchServer(b)
+	roundTrips(b, hs.URL+"/v1/data/trino/rowFilters", client, benchBodies(b, "row_filters.jsonl"))
+}

@@ -1,0 +1,50 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/trino-warden/warden/policy/loader"
+	"github.com/trino-warden/warden/policy/rego"
+	"github.com/trino-warden/warden/server/config"
+)
+
+// OptionsFromConfig maps the validated configuration onto server options.
+func OptionsFromConfig(cfg config.Config, logger *slog.Logger) Options {
+	pc := loader.Config{
+		Default: loader.Files{TrinoRules: cfg.TrinoRules, PolicyDir: cfg.PolicyDir},
+		Rego: rego.Options{
+			Logger:                     logger,
+			V0Compatible:               cfg.Rego.V0Compatible,
+			CompatLenientBuiltinErrors: cfg.Rego.CompatLenientBuiltinErrors,
+			EvalTimeout:                cfg.Rego.EvalTimeout,
+		},
+	}
+	if len(cfg.Clusters) > 0 {
+		pc.Clusters = make(map[string]loader.Files, len(cfg.Clusters))
+		for name, c := range cfg.Clusters {
+			pc.Clusters[name] = loader.Files{TrinoRules: c.TrinoRules, PolicyDir: c.PolicyDir}
+		}
+	}
+	return Options{
+		Addr:              cfg.Addr,
+		MaxBodyBytes:      int64(cfg.Decision.MaxBodyBytes),
+		ExplainCacheSize:  cfg.Decision.ExplainCacheSize,
+		ExplainCacheBytes: int64(cfg.Decision.ExplainCacheBytes),
+		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout,
+		ReadTimeout:       cfg.HTTP.ReadTimeout,
+		WriteTimeout:      cfg.HTTP.WriteTimeout,
+		IdleTimeout:       cfg.HTTP.IdleTimeout,
+		MaxHeaderBytes:    int(cfg.HTTP.MaxHeaderBytes),
+		ReusePort:         cfg.HTTP.ReusePort,
+		DrainDelay:        cfg.Shutdown.DrainDelay,
+		ShutdownTimeout:   cfg.Shutdown.Timeout,
+		Policy:            pc,
+		ReloadInterval:    cfg.ReloadInterval,
+	}
+}
+
+// Run serves Warden with cfg until ctx is done, then shuts down gracefully.
+func Run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	return New(OptionsFromConfig(cfg, logger), logger).Run(ctx)
+}

@@ -1,0 +1,260 @@
+// Package server is Warden's HTTP service: the decision endpoints Trino's
+// OPA access-control plugin calls, health, metrics and explanations. It
+// decodes, validates, calls the policy engine and encodes; no HTTP type
+// reaches the policy packages.
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/trino-warden/warden/policy"
+	"github.com/trino-warden/warden/policy/loader"
+	"github.com/trino-warden/warden/policy/trino"
+)
+
+// Options configure a Server. Run builds them from the configuration.
+type Options struct {
+	Addr              string
+	MaxBodyBytes      int64
+	ExplainCacheSize  int
+	ExplainCacheBytes int64
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	WriteTimeout      time.Duration
+	IdleTimeout       time.Duration
+	MaxHeaderBytes    int
+	ReusePort         bool
+	DrainDelay        time.Duration
+	ShutdownTimeout   time.Duration
+	Policy            loader.Config
+	ReloadInterval    time.Duration
+}
+
+// Server answers decisions against an engine whose snapshot a watcher keeps
+// current.
+type Server struct {
+	cfg     Options
+	logger  *slog.Logger
+	engine  *policy.Engine
+	watcher *loader.Watcher
+	metrics *metrics
+	ids     *idGen
+	explain *explainCache
+	handler http.Handler
+
+	draining atomic.Bool
+	addr     atomic.Pointer[string]
+}
+
+// Addr returns the address the decision listener is bound to, "" before Run
+// binds it. Tests listen on port 0 and read the port here.
+func (s *Server) Addr() string {
+	if a := s.addr.Load(); a != nil {
+		return *a
+	}
+	return ""
+}
+
+// New builds a server; it loads no policy until Start or Run.
+func New(opts Options, logger *slog.Logger) *Server {
+	gin.SetMode(gin.ReleaseMode)
+	s := &Server{cfg: opts, logger: logger, metrics: newMetrics(), ids: newIDGen()}
+	s.engine = policy.NewEngine(policy.EngineOptions{Logger: logger, UnknownOperationFunc: func(string) { s.metrics.unknownOps.Inc() }})
+	s.watcher = loader.NewWatcher(opts.Policy, s.engine, loader.WatcherOptions{Logger: logger, Interval: opts.ReloadInterval, ReloadFunc: s.metrics.reloaded})
+	s.explain = newExplainCache(opts.ExplainCacheSize, opts.ExplainCacheBytes, s.metrics.explainStored.Inc)
+	s.handler = s.routes()
+	return s
+}
+
+// Engine returns the server's policy engine.
+func (s *Server) Engine() *policy.Engine { return s.engine }
+
+// Handler returns the HTTP handler of the decision listener.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// LoadPolicy loads the policy files once. A failure leaves the server not
+// ready until a later reload succeeds.
+func (s *Server) LoadPolicy() error { return s.watcher.Load() }
+
+func (s *Server) routes() http.Handler {
+	r := gin.New()
+	r.Use(s.recoverJSON)
+	r.POST("/v1/data/trino/:rule", s.handleDecision)
+	r.POST("/clusters/:cluster/v1/data/trino/:rule", s.handleDecision)
+	r.GET("/v1/decisions/:id", s.handleExplain)
+	r.GET("/health/live", s.handleLive)
+	r.GET("/health/ready", s.handleReady)
+	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})))
+	r.NoRoute(func(c *gin.Context) {
+		writeError(c, http.StatusNotFound, codeNotFound, "no route "+c.Request.Method+" "+c.Request.URL.Path)
+	})
+	return r
+}
+
+// recoverJSON turns a panic into a 500 with the error shape: an internal
+// failure is never an allow.
+func (s *Server) recoverJSON(c *gin.Context) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.logger.Error("panic in handler", "path", c.Request.URL.Path, "panic", fmt.Sprint(v))
+			writeError(c, http.StatusInternalServerError, codeInternal, "internal error")
+			c.Abort()
+		}
+	}()
+	c.Next()
+}
+
+func (s *Server) handleLive(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+}
+
+func (s *Server) notReadyReason() string {
+	if err := s.watcher.LastError(); err != nil {
+		return "policy failed to load: " + err.Error()
+	}
+	return "policy not loaded yet"
+}
+
+// handleReady reports ready when a snapshot is live and the server is not
+// draining. A failed reload with a good snapshot still live is ready but
+// degraded, and says why.
+func (s *Server) handleReady(c *gin.Context) {
+	snap := s.engine.Snapshot()
+	body := gin.H{}
+	status := http.StatusOK
+	switch {
+	case s.draining.Load():
+		status = http.StatusServiceUnavailable
+		body["status"] = "draining"
+		body["reason"] = "shutting down: finishing requests in flight"
+	case snap == nil:
+		status = http.StatusServiceUnavailable
+		body["status"] = "not_ready"
+		body["reason"] = s.notReadyReason()
+	default:
+		body["status"] = "ready"
+		if err := s.watcher.LastError(); err != nil {
+			body["status"] = "degraded"
+			body["reason"] = "the last reload failed; serving the last good policy: " + err.Error()
+		}
+	}
+	if snap != nil {
+		body["revision"] = snap.Revision
+		body["origin"] = snap.Origin
+		body["loaded_at"] = snap.BuiltAt.UTC().Format(time.RFC3339Nano)
+		body["clusters"] = snap.Clusters()
+		if s.cfg.Policy.Default == (loader.Files{}) {
+			body["warning"] = loader.ErrNoPolicy.Error()
+		}
+	}
+	c.JSON(status, body)
+}
+
+// handleExplain re-decides a recent decision, by ID, against the snapshot
+// that made it, with explanation on.
+func (s *Server) handleExplain(c *gin.Context) {
+	id := c.Param("id")
+	rd, ok := s.explain.get(id)
+	if !ok {
+		writeError(c, http.StatusNotFound, codeNotFound, "decision "+id+" is not among the recent decisions kept for explanation (decision.explain_cache_size)")
+		return
+	}
+	tr, err := trino.Decode(rd.Body)
+	if err == nil {
+		err = tr.Validate(rd.Endpoint)
+	}
+	if err != nil {
+		writeError(c, http.StatusInternalServerError, codeInternal, "stored decision does not decode: "+err.Error())
+		return
+	}
+	req := &policy.Request{Request: tr, Endpoint: rd.Endpoint, Cluster: rd.Cluster, Explain: true,
+		Subject: policy.Subject{User: tr.Context.Identity.User, Groups: tr.Context.Identity.Groups}}
+	d, err := s.engine.DecideWith(withDecisionID(c.Request.Context(), id), rd.Snapshot, req)
+	if err != nil {
+		writeError(c, http.StatusInternalServerError, codeInternal, "re-deciding: "+err.Error())
+		return
+	}
+	result := json.RawMessage(s.encode(id, rd.Endpoint, &policy.Decision{Allowed: d.Allowed, Indices: d.Indices,
+		Filters: d.Filters, Mask: d.Mask, Masks: d.Masks}))
+	var wrapped struct {
+		Result json.RawMessage `json:"result"`
+	}
+	_ = json.Unmarshal(result, &wrapped)
+	c.JSON(http.StatusOK, gin.H{
+		"decision_id": id,
+		"time":        rd.Time.UTC().Format(time.RFC3339Nano),
+		"endpoint":    rd.Endpoint.String(),
+		"cluster":     rd.Cluster,
+		"input":       json.RawMessage(rd.Body),
+		"result":      wrapped.Result,
+		"explanation": d.Explanation,
+	})
+}
+
+// Run loads the policy, serves until ctx is done, then shuts down
+// gracefully: readiness turns off first, requests keep being served for
+// DrainDelay (each answer asks the client to reconnect), requests in flight
+// finish, and only then do connections close.
+func (s *Server) Run(ctx context.Context) error {
+	if err := s.LoadPolicy(); err != nil {
+		s.logger.Error("initial policy load failed; not ready until the files are fixed", "error", err)
+	}
+	ln, err := listen(ctx, s.cfg.Addr, s.cfg.ReusePort)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+		ReadTimeout:       s.cfg.ReadTimeout,
+		WriteTimeout:      s.cfg.WriteTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
+		MaxHeaderBytes:    s.cfg.MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+	}
+	watchCtx, stopWatch := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWatch()
+	go s.watcher.Run(watchCtx)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	bound := ln.Addr().String()
+	s.addr.Store(&bound)
+	s.logger.Info("warden listening", "addr", bound)
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	s.draining.Store(true)
+	s.logger.Info("shutting down: draining", "drain_delay", s.cfg.DrainDelay)
+	select {
+	case <-time.After(s.cfg.DrainDelay):
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	s.logger.Info("shutdown complete")
+	return nil
+}
