@@ -1,6 +1,7 @@
 package trino
 
 import (
+	"errors"
 	"fmt"
 )
 
@@ -89,10 +90,8 @@ func (r *Request) Validate(ep Endpoint) error {
 		if !r.Op.IsFilter() {
 			return inputErrorf("operation %s is not a filter operation; the batch endpoint takes FilterCatalogs, FilterSchemas, FilterTables, FilterColumns, FilterFunctions and FilterViewQueryOwnedBy", a.Operation)
 		}
-		for i := range a.FilterResources {
-			if err := r.validateResource(fmt.Sprintf("input.action.filterResources[%d]", i), &a.FilterResources[i]); err != nil {
-				return err
-			}
+		if err := r.validateItems(); err != nil {
+			return err
 		}
 		if r.Op == OpFilterColumns && len(a.FilterResources) > 1 {
 			return inputErrorf("FilterColumns takes exactly one table in filterResources, got %d", len(a.FilterResources))
@@ -118,14 +117,24 @@ func (r *Request) Validate(ep Endpoint) error {
 		if a.Resource != nil {
 			return inputErrorf("the batchColumnMasks endpoint needs input.action.filterResources, not resource")
 		}
-		for i := range a.FilterResources {
-			if err := r.validateResource(fmt.Sprintf("input.action.filterResources[%d]", i), &a.FilterResources[i]); err != nil {
-				return err
-			}
-		}
-		return nil
+		return r.validateItems()
 	}
 	return inputErrorf("unknown endpoint")
+}
+
+// validateItems checks every filterResources item. The item's path is only
+// formatted for an error, so a 20,000-item batch costs no allocation here.
+func (r *Request) validateItems() error {
+	for i := range r.Action.FilterResources {
+		if err := r.validateResource("", &r.Action.FilterResources[i]); err != nil {
+			var ie *InputError
+			if errors.As(err, &ie) {
+				ie.Message = fmt.Sprintf("input.action.filterResources[%d]", i) + ie.Message
+			}
+			return err
+		}
+	}
+	return nil
 }
 
 func (r *Request) validateResource(path string, res *Resource) error {
