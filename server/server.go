@@ -95,10 +95,19 @@ func (s *Server) routes() http.Handler {
 	r.GET("/health/live", s.handleLive)
 	r.GET("/health/ready", s.handleReady)
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})))
+	// Features that keep state need database mode; in file mode they say so.
+	r.Any("/api/v1/*path", databaseOnly("the admin and audit API"))
+	r.Any("/scim/v2/*path", databaseOnly("SCIM provisioning"))
+	r.Any("/webhooks/*path", databaseOnly("identity webhooks"))
 	r.NoRoute(func(c *gin.Context) {
 		writeError(c, http.StatusNotFound, codeNotFound, "no route "+c.Request.Method+" "+c.Request.URL.Path)
 	})
 	return r
+}
+
+func databaseOnly(feature string) gin.HandlerFunc {
+	msg := feature + " needs database mode: set WARDEN_DATABASE_URL (--database-url); this Warden runs in file mode"
+	return func(c *gin.Context) { writeError(c, http.StatusServiceUnavailable, codeUnavailable, msg) }
 }
 
 // recoverJSON turns a panic into a 500 with the error shape: an internal

@@ -169,6 +169,8 @@ func TestDecisionErrors(t *testing.T) {
 		{"missing resource", "/v1/data/trino/allow", `{"input":{"context":` + ctxJSON("a") + `,"action":{"operation":"AccessCatalog"}}}`, 400, codeInvalidParameter, "input.action.resource is missing"},
 		{"row filters for another operation", "/v1/data/trino/rowFilters", `{"input":{"context":` + ctxJSON("a") + `,"action":{"operation":"ExecuteQuery"}}}`, 400, codeInvalidParameter, "GetRowFilters"},
 		{"batch without filterResources", "/v1/data/trino/batch", `{"input":{"context":` + ctxJSON("a") + `,"action":{"operation":"FilterCatalogs","resource":{"catalog":{"name":"x"}}}}}`, 400, codeInvalidParameter, "filterResources"},
+		{"admin API needs database mode", "/api/v1/grants", `{}`, 503, codeUnavailable, "WARDEN_DATABASE_URL"},
+		{"SCIM needs database mode", "/scim/v2/Users", `{}`, 503, codeUnavailable, "WARDEN_DATABASE_URL"},
 		{"unknown document", "/v1/data/trino/deny", `{}`, 404, codeUndefinedDocument, "trino/allow"},
 		{"unknown cluster", "/clusters/nope/v1/data/trino/allow", `{"input":{"context":` + ctxJSON("a") + `,"action":{"operation":"ExecuteQuery"}}}`, 404, codeUndefinedDocument, "nope"},
 		{"too large", "/v1/data/trino/batch", `{"input":{"context":` + ctxJSON("a") + `,"action":{"operation":"FilterCatalogs","filterResources":[` + strings.Repeat(`{"catalog":{"name":"x"}},`, 60000) + `{"catalog":{"name":"x"}}]}}}`, 413, codeRequestTooLarge, "max_body_bytes"},

@@ -237,3 +237,69 @@ func TestExplainNamesTheRule(t *testing.T) {
 	require.Equal(t, "rules: catalogs[1]", d.Explanation.Decider)
 	require.NotEmpty(t, d.Explanation.Sources[0].Detail)
 }
+
+func TestSchemaQuerySessionAndSystemRules(t *testing.T) {
+	t.Parallel()
+	rules := `{
+	"catalogs":[{"catalog":"ro","allow":"read-only"},{"allow":"all"}],
+	"schemas":[{"user":"alice","schema":"alice_.*","owner":true},{"group":"dba","owner":true},{"owner":false}],
+	"tables":[{"user":"bob","catalog":"c","schema":"reports","privileges":["SELECT"]}],
+	"queries":[{"group":"dba","allow":["execute","view","kill"]},{"user":"alice","queryOwner":"bob|carol","allow":["view"]},{"allow":["execute"]}],
+	"system_session_properties":[{"user":"alice","property":"query_max_.*","allow":true},{"property":"join_distribution_type","allow":false}],
+	"catalog_session_properties":[{"user":"alice","catalog":"c","property":"p","allow":true}],
+	"system_information":[{"user":"ops-.*","allow":["read"]},{"role":"admin","allow":["read","write"]}],
+	"authorization":[{"original_group":"dba","new_role":"r_.*"},{"original_user":"alice","new_user":"bob","allow":false},{"original_user":"alice","new_user":".*"}]
+	}`
+	schema := func(op, cat, name string) string {
+		return `{"operation":"` + op + `","resource":{"schema":{"catalogName":"` + cat + `","schemaName":"` + name + `"}}}`
+	}
+	runChecks(t, rules, []check{
+		{"owner creates", "alice", nil, "", schema("DropSchema", "c", "alice_x"), `true`},
+		{"not owner", "alice", nil, "", schema("DropSchema", "c", "bob_x"), `false`},
+		{"owner needs catalog all", "alice", nil, "", schema("DropSchema", "ro", "alice_x"), `false`},
+		{"rename needs both names", "alice", nil, "", `{"operation":"RenameSchema","resource":{"schema":{"catalogName":"c","schemaName":"alice_a"}},"targetResource":{"schema":{"catalogName":"c","schemaName":"b"}}}`, `false`},
+		{"show tables through a table grant", "bob", nil, "", schema("ShowTables", "c", "reports"), `true`},
+		{"no grant in the schema", "bob", nil, "", schema("ShowTables", "c", "other"), `false`},
+		{"filter schemas", "bob", nil, "batch", `{"operation":"FilterSchemas","filterResources":[{"schema":{"catalogName":"c","schemaName":"reports"}},{"schema":{"catalogName":"c","schemaName":"x"}}]}`, `[0]`},
+		{"execute query", "zed", nil, "", `{"operation":"ExecuteQuery"}`, `true`},
+		{"view with queryOwner", "alice", nil, "", `{"operation":"ViewQueryOwnedBy","resource":{"user":{"user":"carol","groups":["dba"]}}}`, `true`},
+		{"owner's groups are ignored", "alice", nil, "", `{"operation":"ViewQueryOwnedBy","resource":{"user":{"user":"dave","groups":["bob"]}}}`, `false`},
+		{"kill needs kill", "alice", nil, "", `{"operation":"KillQueryOwnedBy","resource":{"user":{"user":"bob","groups":[]}}}`, `false`},
+		{"group may kill", "x", []string{"dba"}, "", `{"operation":"KillQueryOwnedBy","resource":{"user":{"user":"bob","groups":[]}}}`, `true`},
+		{"filter query owners", "alice", nil, "batch", `{"operation":"FilterViewQueryOwnedBy","filterResources":[{"user":{"user":"bob","groups":[]}},{"user":{"user":"dave","groups":[]}}]}`, `[0]`},
+		{"system session property", "alice", nil, "", `{"operation":"SetSystemSessionProperty","resource":{"systemSessionProperty":{"name":"query_max_run_time"}}}`, `true`},
+		{"system session property denied", "alice", nil, "", `{"operation":"SetSystemSessionProperty","resource":{"systemSessionProperty":{"name":"join_distribution_type"}}}`, `false`},
+		{"catalog session property", "alice", nil, "", `{"operation":"SetCatalogSessionProperty","resource":{"catalogSessionProperty":{"catalogName":"c","propertyName":"p"}}}`, `true`},
+		{"system information read", "ops-1", nil, "", `{"operation":"ReadSystemInformation"}`, `true`},
+		{"system information write", "ops-1", nil, "", `{"operation":"WriteSystemInformation"}`, `false`},
+		{"authorization to a role", "x", []string{"dba"}, "", `{"operation":"SetSchemaAuthorization","resource":{"schema":{"catalogName":"c","schemaName":"s"}},"grantee":{"type":"ROLE","name":"r_1"}}`, `true`},
+		{"a rule without new_user does not match a user grantee", "x", []string{"dba"}, "", `{"operation":"SetSchemaAuthorization","resource":{"schema":{"catalogName":"c","schemaName":"s"}},"grantee":{"type":"USER","name":"r_1"}}`, `false`},
+		{"first matching authorization rule denies", "alice", nil, "", `{"operation":"SetSchemaAuthorization","resource":{"schema":{"catalogName":"c","schemaName":"alice_s"}},"grantee":{"type":"USER","name":"bob"}}`, `false`},
+		{"authorization needs ownership too", "alice", nil, "", `{"operation":"SetSchemaAuthorization","resource":{"schema":{"catalogName":"c","schemaName":"other"}},"grantee":{"type":"USER","name":"carol"}}`, `false`},
+		{"authorization with ownership", "alice", nil, "", `{"operation":"SetSchemaAuthorization","resource":{"schema":{"catalogName":"c","schemaName":"alice_s"}},"grantee":{"type":"USER","name":"carol"}}`, `true`},
+	})
+}
+
+func TestFunctionAndProcedureRules(t *testing.T) {
+	t.Parallel()
+	rules := `{
+	"schemas":[{"owner":false}],
+	"functions":[{"user":"alice","catalog":"c","schema":"udf","function":"f_.*","privileges":["EXECUTE"]},{"user":"alice","function":"g","privileges":["GRANT_EXECUTE","OWNERSHIP"]},{"function":"h","privileges":[]}],
+	"procedures":[{"user":"alice","procedure":"flush","privileges":["EXECUTE"]},{"procedure":"rebuild","privileges":[]}]
+	}`
+	fn := func(op, cat, schema, name string) string {
+		return `{"operation":"` + op + `","resource":{"function":{"catalogName":"` + cat + `","schemaName":"` + schema + `","functionName":"` + name + `"}}}`
+	}
+	runChecks(t, rules, []check{
+		{"execute", "alice", nil, "", fn("ExecuteFunction", "c", "udf", "f_1"), `true`},
+		{"execute elsewhere", "alice", nil, "", fn("ExecuteFunction", "c", "other", "f_1"), `false`},
+		{"view needs grant execute", "alice", nil, "", fn("CreateViewWithExecuteFunction", "c", "udf", "f_1"), `false`},
+		{"grant execute", "alice", nil, "", fn("CreateViewWithExecuteFunction", "x", "y", "g"), `true`},
+		{"create needs ownership", "alice", nil, "", fn("CreateFunction", "x", "y", "g"), `true`},
+		{"drop without ownership", "alice", nil, "", fn("DropFunction", "c", "udf", "f_1"), `false`},
+		{"filter functions", "alice", nil, "batch", `{"operation":"FilterFunctions","filterResources":[{"function":{"catalogName":"c","schemaName":"udf","functionName":"f_2"}},{"function":{"catalogName":"c","schemaName":"udf","functionName":"h"}}]}`, `[0]`},
+		{"procedure", "alice", nil, "", fn("ExecuteProcedure", "c", "system", "flush"), `true`},
+		{"procedure with empty privileges", "alice", nil, "", fn("ExecuteProcedure", "c", "system", "rebuild"), `false`},
+		{"show functions through a function rule", "alice", nil, "", `{"operation":"ShowFunctions","resource":{"schema":{"catalogName":"c","schemaName":"udf"}}}`, `true`},
+	})
+}
