@@ -6,7 +6,7 @@ GO ?= go
 FUZZTIME ?= 15s
 BENCHCOUNT ?= 10
 
-.PHONY: all build run test lint unit fuzz-smoke rego-test bench generate clean
+.PHONY: all build run test lint unit java-oracle fuzz-smoke rego-test bench generate clean
 
 all: build
 
@@ -17,7 +17,7 @@ build:
 run:
 	$(GO) run ./cmd/warden serve --trino-rules deploy/examples/rules.json --policy-dir deploy/examples/policy
 
-test: lint unit rego-test fuzz-smoke
+test: lint unit java-oracle rego-test fuzz-smoke
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -27,6 +27,16 @@ lint:
 # Latency assertions live in benchmarks, never in these race-detector runs.
 unit:
 	$(GO) test -race -count=1 ./...
+
+# Compares policy/javaregex with java.util.regex on thousands of random
+# patterns. Needs a JDK (JAVA_HOME, or java on PATH); CI requires one.
+java-oracle:
+	@java=$${JAVA_HOME:+$$JAVA_HOME/bin/java}; [ -x "$$java" ] || java=$$(command -v java || true); \
+	if [ -z "$$java" ]; then \
+		if [ -n "$$CI" ]; then echo "java-oracle: no JDK found (set JAVA_HOME)"; exit 1; fi; \
+		echo "java-oracle: skipped, no JDK found"; exit 0; fi; \
+	echo "java-oracle: comparing with $$java"; \
+	JAVAREGEX_JAVA=$$java $(GO) test -count=1 -run '^TestJavaOracle$$' ./policy/javaregex/
 
 rego-test: build
 	./bin/warden policy test -v deploy/examples/policy
