@@ -27,7 +27,10 @@ func OptionsFromConfig(cfg config.Config, logger *slog.Logger) Options {
 		}
 	}
 	return Options{
-		Addr:              cfg.Addr,
+		Addr:      cfg.Addr,
+		AdminAddr: cfg.AdminAddr,
+		TLS: TLSOptions{CertFile: cfg.TLS.CertFile, KeyFile: cfg.TLS.KeyFile,
+			ClientCAFile: cfg.TLS.ClientCAFile, ClientAuth: cfg.TLS.ClientAuth},
 		MaxBodyBytes:      int64(cfg.Decision.MaxBodyBytes),
 		ExplainCacheSize:  cfg.Decision.ExplainCacheSize,
 		ExplainCacheBytes: int64(cfg.Decision.ExplainCacheBytes),

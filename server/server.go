@@ -6,6 +6,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,7 +25,11 @@ import (
 
 // Options configure a Server. Run builds them from the configuration.
 type Options struct {
-	Addr              string
+	Addr string
+	// AdminAddr is the admin listener (admin API, SCIM, webhooks, audit);
+	// empty disables it. Health and metrics are served on both listeners.
+	AdminAddr         string
+	TLS               TLSOptions
 	MaxBodyBytes      int64
 	ExplainCacheSize  int
 	ExplainCacheBytes int64
@@ -51,10 +56,24 @@ type Server struct {
 	ids     *idGen
 	explain *explainCache
 	handler http.Handler
+	admin   *gin.Engine
 
-	draining atomic.Bool
-	addr     atomic.Pointer[string]
+	draining  atomic.Bool
+	addr      atomic.Pointer[string]
+	adminAddr atomic.Pointer[string]
 }
+
+// AdminAddr returns the address the admin listener is bound to, "" before
+// Run binds it or when it is disabled.
+func (s *Server) AdminAddr() string {
+	if a := s.adminAddr.Load(); a != nil {
+		return *a
+	}
+	return ""
+}
+
+// AdminHandler returns the HTTP handler of the admin listener.
+func (s *Server) AdminHandler() http.Handler { return s.admin }
 
 // Addr returns the address the decision listener is bound to, "" before Run
 // binds it. Tests listen on port 0 and read the port here.
@@ -73,6 +92,7 @@ func New(opts Options, logger *slog.Logger) *Server {
 	s.watcher = loader.NewWatcher(opts.Policy, s.engine, loader.WatcherOptions{Logger: logger, Interval: opts.ReloadInterval, ReloadFunc: s.metrics.reloaded})
 	s.explain = newExplainCache(opts.ExplainCacheSize, opts.ExplainCacheBytes, s.metrics.explainStored.Inc)
 	s.handler = s.routes()
+	s.admin = s.adminRoutes()
 	return s
 }
 
@@ -92,16 +112,31 @@ func (s *Server) routes() http.Handler {
 	r.POST("/v1/data/trino/:rule", s.handleDecision)
 	r.POST("/clusters/:cluster/v1/data/trino/:rule", s.handleDecision)
 	r.GET("/v1/decisions/:id", s.handleExplain)
+	s.commonRoutes(r)
+	return r
+}
+
+// commonRoutes are served on both listeners.
+func (s *Server) commonRoutes(r *gin.Engine) {
 	r.GET("/health/live", s.handleLive)
 	r.GET("/health/ready", s.handleReady)
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})))
+	r.NoRoute(func(c *gin.Context) {
+		writeError(c, http.StatusNotFound, codeNotFound, "no route "+c.Request.Method+" "+c.Request.URL.Path)
+	})
+}
+
+// adminRoutes serve everything that is not a decision: the admin and audit
+// API, SCIM and webhooks. Network policy can then let only the Trino
+// coordinator reach the decision listener.
+func (s *Server) adminRoutes() *gin.Engine {
+	r := gin.New()
+	r.Use(s.recoverJSON)
 	// Features that keep state need database mode; in file mode they say so.
 	r.Any("/api/v1/*path", databaseOnly("the admin and audit API"))
 	r.Any("/scim/v2/*path", databaseOnly("SCIM provisioning"))
 	r.Any("/webhooks/*path", databaseOnly("identity webhooks"))
-	r.NoRoute(func(c *gin.Context) {
-		writeError(c, http.StatusNotFound, codeNotFound, "no route "+c.Request.Method+" "+c.Request.URL.Path)
-	})
+	s.commonRoutes(r)
 	return r
 }
 
@@ -221,28 +256,32 @@ func (s *Server) Run(ctx context.Context) error {
 	if err := s.LoadPolicy(); err != nil {
 		s.logger.Error("initial policy load failed; not ready until the files are fixed", "error", err)
 	}
-	ln, err := listen(ctx, s.cfg.Addr, s.cfg.ReusePort)
+	decisionTLS, err := s.cfg.TLS.tlsConfig(true)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
+		return err
 	}
-	srv := &http.Server{
-		Handler:           s.handler,
-		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
-		ReadTimeout:       s.cfg.ReadTimeout,
-		WriteTimeout:      s.cfg.WriteTimeout,
-		IdleTimeout:       s.cfg.IdleTimeout,
-		MaxHeaderBytes:    s.cfg.MaxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+	adminTLS, err := s.cfg.TLS.tlsConfig(false)
+	if err != nil {
+		return err
+	}
+	servers := []*serving{{name: "decision", addr: s.cfg.Addr, handler: s.handler, tls: decisionTLS, bound: &s.addr}}
+	if s.cfg.AdminAddr != "" {
+		servers = append(servers, &serving{name: "admin", addr: s.cfg.AdminAddr, handler: s.admin, tls: adminTLS, bound: &s.adminAddr})
+	}
+	errc := make(chan error, len(servers))
+	for _, sv := range servers {
+		if err := s.start(ctx, sv, errc); err != nil {
+			for _, o := range servers {
+				if o.srv != nil {
+					_ = o.srv.Close()
+				}
+			}
+			return err
+		}
 	}
 	watchCtx, stopWatch := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWatch()
 	go s.watcher.Run(watchCtx)
-
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	bound := ln.Addr().String()
-	s.addr.Store(&bound)
-	s.logger.Info("warden listening", "addr", bound)
 
 	select {
 	case err := <-errc:
@@ -258,12 +297,57 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	var errs []error
+	for _, sv := range servers {
+		if err := sv.srv.Shutdown(sctx); err != nil {
+			errs = append(errs, fmt.Errorf("shutdown %s listener: %w", sv.name, err))
+		}
 	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+	for range servers {
+		if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
 		return err
 	}
 	s.logger.Info("shutdown complete")
+	return nil
+}
+
+// serving is one listener and its server.
+type serving struct {
+	name    string
+	addr    string
+	handler http.Handler
+	tls     *tls.Config
+	bound   *atomic.Pointer[string]
+	srv     *http.Server
+}
+
+func (s *Server) start(ctx context.Context, sv *serving, errc chan<- error) error {
+	ln, err := listen(ctx, sv.addr, s.cfg.ReusePort)
+	if err != nil {
+		return fmt.Errorf("%s listener on %s: %w", sv.name, sv.addr, err)
+	}
+	scheme := "http"
+	if sv.tls != nil {
+		ln = tls.NewListener(ln, sv.tls)
+		scheme = "https"
+	}
+	sv.srv = &http.Server{
+		Handler:           sv.handler,
+		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+		ReadTimeout:       s.cfg.ReadTimeout,
+		WriteTimeout:      s.cfg.WriteTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
+		MaxHeaderBytes:    s.cfg.MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+	}
+	bound := ln.Addr().String()
+	sv.bound.Store(&bound)
+	go func() { errc <- sv.srv.Serve(ln) }()
+	s.logger.Info("warden listening", "listener", sv.name, "addr", bound, "scheme", scheme,
+		"client_certificates", sv.tls != nil && sv.tls.ClientCAs != nil)
 	return nil
 }

@@ -169,8 +169,7 @@ func TestDecisionErrors(t *testing.T) {
 		{"missing resource", "/v1/data/trino/allow", `{"input":{"context":` + ctxJSON("a") + `,"action":{"operation":"AccessCatalog"}}}`, 400, codeInvalidParameter, "input.action.resource is missing"},
 		{"row filters for another operation", "/v1/data/trino/rowFilters", `{"input":{"context":` + ctxJSON("a") + `,"action":{"operation":"ExecuteQuery"}}}`, 400, codeInvalidParameter, "GetRowFilters"},
 		{"batch without filterResources", "/v1/data/trino/batch", `{"input":{"context":` + ctxJSON("a") + `,"action":{"operation":"FilterCatalogs","resource":{"catalog":{"name":"x"}}}}}`, 400, codeInvalidParameter, "filterResources"},
-		{"admin API needs database mode", "/api/v1/grants", `{}`, 503, codeUnavailable, "WARDEN_DATABASE_URL"},
-		{"SCIM needs database mode", "/scim/v2/Users", `{}`, 503, codeUnavailable, "WARDEN_DATABASE_URL"},
+		{"the admin API is not on the decision listener", "/api/v1/grants", `{}`, 404, codeNotFound, "no route"},
 		{"unknown document", "/v1/data/trino/deny", `{}`, 404, codeUndefinedDocument, "trino/allow"},
 		{"unknown cluster", "/clusters/nope/v1/data/trino/allow", `{"input":{"context":` + ctxJSON("a") + `,"action":{"operation":"ExecuteQuery"}}}`, 404, codeUndefinedDocument, "nope"},
 		{"too large", "/v1/data/trino/batch", `{"input":{"context":` + ctxJSON("a") + `,"action":{"operation":"FilterCatalogs","filterResources":[` + strings.Repeat(`{"catalog":{"name":"x"}},`, 60000) + `{"catalog":{"name":"x"}}]}}}`, 413, codeRequestTooLarge, "max_body_bytes"},
@@ -433,4 +432,21 @@ func TestGracefulShutdown(t *testing.T) {
 	require.Equal(t, 200, a.Status)
 	require.JSONEq(t, `true`, string(a.Result), "the request in flight finishes")
 	require.NoError(t, <-done)
+}
+
+func TestAdminListenerInFileMode(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	hs := httptest.NewServer(b.srv.AdminHandler())
+	defer hs.Close()
+	for _, path := range []string{"/api/v1/grants", "/scim/v2/Users", "/webhooks/events"} {
+		a := post(t, hs.URL+path, `{}`)
+		require.Equal(t, 503, a.Status, path)
+		require.Equal(t, codeUnavailable, a.Code)
+		require.Contains(t, a.Message, "WARDEN_DATABASE_URL")
+	}
+	status, _ := getJSON(t, hs.URL+"/health/ready")
+	require.Equal(t, 200, status, "health is served on the admin listener too")
+	a := post(t, hs.URL+"/v1/data/trino/allow", `{}`)
+	require.Equal(t, 404, a.Status, "decisions are not served on the admin listener")
 }

@@ -108,6 +108,10 @@ func serve(args []string, stderr io.Writer) error {
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("invalid configuration:\n%w", err)
 	}
+	if cfg.DatabaseURL != "" || cfg.OpenFGA.APIURL != "" {
+		// Refuse rather than silently serve file mode with these ignored.
+		return errors.New("database mode (database_url) and OpenFGA grants (openfga.api_url) are not wired into warden serve yet; unset them to run in file mode")
+	}
 	logger := newLogger(cfg.Log, stderr)
 	logEffectiveConfig(logger, cfg)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)

@@ -26,12 +26,18 @@ import (
 // Config is the whole of Warden's configuration.
 type Config struct {
 	Addr           string                   `yaml:"addr" help:"Decision listener address (host:port)"`
+	AdminAddr      string                   `yaml:"admin_addr" help:"Admin listener address (admin API, SCIM, webhooks, audit); empty disables it"`
+	DatabaseURL    string                   `yaml:"database_url" secret:"true" help:"PostgreSQL URL; setting it turns on database mode"`
+	Migrate        bool                     `yaml:"migrate" help:"In database mode, apply pending schema migrations at start instead of refusing an older schema"`
 	TrinoRules     string                   `yaml:"trino_rules" help:"Trino rules.json file (file-based access control format) for the default cluster"`
 	PolicyDir      string                   `yaml:"policy_dir" help:"Directory of Rego modules for the default cluster"`
 	ReloadInterval time.Duration            `yaml:"reload_interval" help:"How often file mode checks the policy files for change; 0 disables reloading"`
 	Clusters       map[string]ClusterConfig `yaml:"clusters" help:"Named Trino clusters served under /clusters/{name}/ (YAML only); an entry with no settings uses the default cluster's policy"`
 
 	Rego     RegoConfig     `yaml:"rego"`
+	OpenFGA  OpenFGAConfig  `yaml:"openfga"`
+	OIDC     OIDCConfig     `yaml:"oidc"`
+	TLS      TLSConfig      `yaml:"tls"`
 	Log      LogConfig      `yaml:"log"`
 	Decision DecisionConfig `yaml:"decision"`
 	HTTP     HTTPConfig     `yaml:"http"`
@@ -43,6 +49,35 @@ type Config struct {
 type ClusterConfig struct {
 	TrinoRules string `yaml:"trino_rules" help:"Trino rules.json file for this cluster"`
 	PolicyDir  string `yaml:"policy_dir" help:"Directory of Rego modules for this cluster"`
+}
+
+// OpenFGAConfig configures the relationship-grants backend.
+type OpenFGAConfig struct {
+	APIURL   string `yaml:"api_url" help:"OpenFGA HTTP API URL; unset runs OpenFGA in process with a memory datastore (file mode only)"`
+	StoreID  string `yaml:"store_id" help:"OpenFGA store ID; empty finds or creates the store named warden"`
+	ModelID  string `yaml:"model_id" help:"OpenFGA authorization model ID; empty writes Warden's bundled model and uses it"`
+	APIToken string `yaml:"api_token" secret:"true" help:"Bearer token for the OpenFGA API"`
+}
+
+// OIDCConfig configures authentication of the admin API.
+type OIDCConfig struct {
+	Issuer       string   `yaml:"issuer" help:"OIDC issuer URL whose tokens the admin API accepts"`
+	Audience     string   `yaml:"audience" help:"Expected token audience (aud)"`
+	JWKSURL      string   `yaml:"jwks_url" help:"JWKS URL; set it to skip OIDC discovery"`
+	RoleClaim    string   `yaml:"role_claim" help:"Claim (a dotted path for nested claims, e.g. realm_access.roles) holding the caller's groups or roles"`
+	NameClaim    string   `yaml:"name_claim" help:"Claim recorded as the actor in the change log; the subject when absent"`
+	AdminValues  []string `yaml:"admin_values" help:"Role-claim values that make a caller an administrator"`
+	OwnerValues  []string `yaml:"owner_values" help:"Role-claim values that make a caller a data owner (scoped by the grants model)"`
+	ReaderValues []string `yaml:"reader_values" help:"Role-claim values that make a caller a read-only user"`
+}
+
+// TLSConfig configures TLS on both listeners, and client certificates on
+// the decision listener.
+type TLSConfig struct {
+	CertFile     string `yaml:"cert_file" help:"PEM certificate for both listeners; re-read when it changes"`
+	KeyFile      string `yaml:"key_file" help:"PEM private key of cert_file"`
+	ClientCAFile string `yaml:"client_ca_file" help:"PEM CA bundle: the decision listener then requires client certificates it signed (mTLS)"`
+	ClientAuth   string `yaml:"client_auth" help:"With client_ca_file: require, or verify-if-given"`
 }
 
 // RegoConfig configures how Rego modules are compiled and evaluated.
@@ -84,7 +119,11 @@ type ShutdownConfig struct {
 // Default returns the built-in configuration, the first layer of Load.
 func Default() Config {
 	return Config{
-		Addr:           "127.0.0.1:8181",
+		Addr:      "127.0.0.1:8181",
+		AdminAddr: "127.0.0.1:8182",
+		OIDC: OIDCConfig{RoleClaim: "groups", NameClaim: "preferred_username",
+			AdminValues: []string{"warden-admins"}, OwnerValues: []string{"warden-data-owners"}, ReaderValues: []string{"warden-readers"}},
+		TLS:            TLSConfig{ClientAuth: "require"},
 		ReloadInterval: time.Second,
 		Rego:           RegoConfig{EvalTimeout: 10 * time.Second},
 		Log:            LogConfig{Level: "info", Format: "json"},
@@ -118,6 +157,23 @@ func (c Config) Validate() error {
 	errs := []error{nonNegative(reflect.ValueOf(c))}
 	if err := validateAddr(c.Addr); err != nil {
 		errs = append(errs, fmt.Errorf("addr: %w", err))
+	}
+	if c.AdminAddr != "" {
+		if err := validateAddr(c.AdminAddr); err != nil {
+			errs = append(errs, fmt.Errorf("admin_addr: %w", err))
+		}
+	}
+	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
+		errs = append(errs, errors.New("tls.cert_file and tls.key_file: set both or neither"))
+	}
+	if c.TLS.ClientCAFile != "" && c.TLS.CertFile == "" {
+		errs = append(errs, errors.New("tls.client_ca_file: client certificates need tls.cert_file and tls.key_file"))
+	}
+	if c.TLS.ClientAuth != "require" && c.TLS.ClientAuth != "verify-if-given" {
+		errs = append(errs, fmt.Errorf("tls.client_auth: must be require or verify-if-given, got %q", c.TLS.ClientAuth))
+	}
+	if (c.OIDC.Issuer == "") != (c.OIDC.Audience == "") {
+		errs = append(errs, errors.New("oidc.issuer and oidc.audience: set both (the admin API needs them) or neither"))
 	}
 	for _, name := range slices.Sorted(maps.Keys(c.Clusters)) {
 		switch {
