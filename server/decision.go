@@ -26,13 +26,20 @@ const (
 )
 
 type apiError struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
+	Code       string `json:"code"`
+	Message    string `json:"message"`
+	DecisionID string `json:"decision_id,omitempty"`
 }
 
 func writeError(c *gin.Context, status int, code, msg string) {
+	writeDecisionError(c, status, code, msg, "")
+}
+
+// writeDecisionError is writeError for the decision endpoints: the answer
+// carries the decision ID, as every decision answer does.
+func writeDecisionError(c *gin.Context, status int, code, msg, id string) {
 	c.Header("Content-Type", "application/json")
-	b, _ := json.Marshal(apiError{Code: code, Message: msg})
+	b, _ := json.Marshal(apiError{Code: code, Message: msg, DecisionID: id})
 	c.Status(status)
 	_, _ = c.Writer.Write(b)
 }
@@ -88,10 +95,10 @@ func putBody(buf *[]byte) {
 // /clusters/{name}.
 func (s *Server) handleDecision(c *gin.Context) {
 	start := time.Now()
+	id := s.ids.next()
 	ep, ok := trino.ParseEndpoint(c.Param("rule"))
 	if !ok {
-		writeError(c, http.StatusNotFound, codeUndefinedDocument,
-			"no decision at "+c.Request.URL.Path+": Warden serves trino/allow, trino/batch, trino/rowFilters, trino/columnMask and trino/batchColumnMasks")
+		writeDecisionError(c, http.StatusNotFound, codeUndefinedDocument, "no decision at "+c.Request.URL.Path+": Warden serves trino/allow, trino/batch, trino/rowFilters, trino/columnMask and trino/batchColumnMasks", id)
 		return
 	}
 	epName := ep.String()
@@ -115,13 +122,12 @@ func (s *Server) handleDecision(c *gin.Context) {
 	buf, tooLarge, err := readBody(c.Request, s.cfg.MaxBodyBytes)
 	if tooLarge {
 		outcome = outcomeInvalid
-		writeError(c, http.StatusRequestEntityTooLarge, codeRequestTooLarge,
-			"request body exceeds decision.max_body_bytes ("+formatBytes(s.cfg.MaxBodyBytes)+")")
+		writeDecisionError(c, http.StatusRequestEntityTooLarge, codeRequestTooLarge, "request body exceeds decision.max_body_bytes ("+formatBytes(s.cfg.MaxBodyBytes)+")", id)
 		return
 	}
 	if err != nil {
 		outcome = outcomeInvalid
-		writeError(c, http.StatusBadRequest, codeInvalidParameter, "reading request body: "+err.Error())
+		writeDecisionError(c, http.StatusBadRequest, codeInvalidParameter, "reading request body: "+err.Error(), id)
 		return
 	}
 	defer putBody(buf)
@@ -133,10 +139,9 @@ func (s *Server) handleDecision(c *gin.Context) {
 	}
 	if err != nil {
 		outcome = outcomeInvalid
-		writeError(c, http.StatusBadRequest, codeInvalidParameter, err.Error())
+		writeDecisionError(c, http.StatusBadRequest, codeInvalidParameter, err.Error(), id)
 		return
 	}
-	id := s.ids.next()
 	ctx := withDecisionID(c.Request.Context(), id)
 	req := &policy.Request{
 		Request:  tr,
@@ -148,7 +153,7 @@ func (s *Server) handleDecision(c *gin.Context) {
 	snap := s.engine.Snapshot()
 	if snap == nil {
 		outcome = outcomeBusy
-		writeError(c, http.StatusServiceUnavailable, codeUnavailable, "no policy is loaded yet: "+s.notReadyReason())
+		writeDecisionError(c, http.StatusServiceUnavailable, codeUnavailable, "no policy is loaded yet: "+s.notReadyReason(), id)
 		return
 	}
 	d, err := s.engine.DecideWith(ctx, snap, req)
@@ -204,16 +209,16 @@ func (s *Server) decisionError(c *gin.Context, id string, err error) {
 	var se *policy.SourceError
 	switch {
 	case errors.Is(err, policy.ErrUnknownCluster):
-		writeError(c, http.StatusNotFound, codeUndefinedDocument, err.Error())
+		writeDecisionError(c, http.StatusNotFound, codeUndefinedDocument, err.Error(), id)
 	case errors.Is(err, policy.ErrNotReady):
-		writeError(c, http.StatusServiceUnavailable, codeUnavailable, err.Error())
+		writeDecisionError(c, http.StatusServiceUnavailable, codeUnavailable, err.Error(), id)
 	case errors.As(err, &se):
 		// Never an empty (permissive) answer for row filters and masks.
 		s.logger.Error("policy source failed; failing the request", "decision_id", id, "source", se.Source, "error", se.Err)
-		writeError(c, http.StatusInternalServerError, codeInternal, "decision "+id+" failed: "+err.Error())
+		writeDecisionError(c, http.StatusInternalServerError, codeInternal, "decision failed: "+err.Error(), id)
 	default:
 		s.logger.Error("decision failed", "decision_id", id, "error", err)
-		writeError(c, http.StatusInternalServerError, codeInternal, "decision "+id+" failed")
+		writeDecisionError(c, http.StatusInternalServerError, codeInternal, "decision failed", id)
 	}
 }
 

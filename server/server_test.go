@@ -183,6 +183,9 @@ func TestDecisionErrors(t *testing.T) {
 			require.Equal(t, tt.code, a.Code)
 			require.Contains(t, a.Message, tt.message)
 			require.Nil(t, a.Result, "an error never carries a result")
+			if strings.Contains(tt.path, "/v1/data/") {
+				require.Len(t, a.DecisionID, 36, "every decision answer carries a decision ID")
+			}
 		})
 	}
 }
