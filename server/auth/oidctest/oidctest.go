@@ -6,9 +6,11 @@ package oidctest
 import (
 	"crypto/rand"
 	"crypto/rsa"
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +25,23 @@ type Issuer struct {
 	keyID  string
 	server *httptest.Server
 	signer jose.Signer
+	tb     testing.TB
+
+	mu      sync.Mutex
+	clients map[string]client
+	devices map[string]*device // by device code
+}
+
+type client struct {
+	secret   string
+	audience string
+	extra    map[string]any
+}
+
+type device struct {
+	userCode string
+	claims   *Claims // nil until approved
+	denied   bool
 }
 
 // New starts an issuer; it stops at the end of the test.
@@ -32,7 +51,7 @@ func New(tb testing.TB) *Issuer {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	iss := &Issuer{key: key, keyID: "test-key-1"}
+	iss := &Issuer{key: key, keyID: "test-key-1", tb: tb, clients: map[string]client{}, devices: map[string]*device{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -53,6 +72,8 @@ func New(tb testing.TB) *Issuer {
 			{Key: &key.PublicKey, KeyID: iss.keyID, Algorithm: string(jose.RS256), Use: "sig"},
 		}})
 	})
+	mux.HandleFunc("POST /token", iss.handleToken)
+	mux.HandleFunc("POST /device", iss.handleDevice)
 	iss.server = httptest.NewServer(mux)
 	iss.URL = iss.server.URL
 	tb.Cleanup(iss.server.Close)
@@ -124,4 +145,116 @@ func (i *Issuer) sign(tb testing.TB, s jose.Signer, c Claims) string {
 		tb.Fatal(err)
 	}
 	return tok
+}
+
+// AddClient registers a confidential client for the client-credentials
+// grant: its tokens have the client ID as subject, the audience, and the
+// extra claims.
+func (i *Issuer) AddClient(id, secret, audience string, extra map[string]any) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	i.clients[id] = client{secret: secret, audience: audience, extra: extra}
+}
+
+// ApproveDevice completes a pending device authorization, as the user
+// would in a browser: the device's next poll gets a token with claims.
+func (i *Issuer) ApproveDevice(userCode string, claims Claims) bool {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	for _, d := range i.devices {
+		if d.userCode == userCode {
+			d.claims = &claims
+			return true
+		}
+	}
+	return false
+}
+
+// PendingUserCodes lists the user codes of device authorizations not yet
+// approved.
+func (i *Issuer) PendingUserCodes() []string {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	var out []string
+	for _, d := range i.devices {
+		if d.claims == nil && !d.denied {
+			out = append(out, d.userCode)
+		}
+	}
+	return out
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func oauthError(w http.ResponseWriter, status int, code string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"error": code})
+}
+
+func (i *Issuer) writeToken(w http.ResponseWriter, c Claims) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"access_token": i.sign(i.tb, i.signer, c), "token_type": "Bearer", "expires_in": 3600,
+	})
+}
+
+func (i *Issuer) handleDevice(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil || r.PostForm.Get("client_id") == "" {
+		oauthError(w, http.StatusBadRequest, "invalid_request")
+		return
+	}
+	dc, uc := randomHex(16), randomHex(4)
+	i.mu.Lock()
+	i.devices[dc] = &device{userCode: uc}
+	i.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"device_code": dc, "user_code": uc, "verification_uri": i.URL + "/activate",
+		"verification_uri_complete": i.URL + "/activate?user_code=" + uc, "expires_in": 600, "interval": 1,
+	})
+}
+
+func (i *Issuer) handleToken(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		oauthError(w, http.StatusBadRequest, "invalid_request")
+		return
+	}
+	switch r.PostForm.Get("grant_type") {
+	case "client_credentials":
+		id, secret, ok := r.BasicAuth()
+		if !ok {
+			id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+		}
+		i.mu.Lock()
+		c, known := i.clients[id]
+		i.mu.Unlock()
+		if !known || c.secret != secret {
+			oauthError(w, http.StatusUnauthorized, "invalid_client")
+			return
+		}
+		i.writeToken(w, Claims{Subject: id, Audience: c.audience, Extra: c.extra})
+	case "urn:ietf:params:oauth:grant-type:device_code":
+		i.mu.Lock()
+		d, known := i.devices[r.PostForm.Get("device_code")]
+		var claims *Claims
+		if known {
+			claims = d.claims
+		}
+		i.mu.Unlock()
+		switch {
+		case !known:
+			oauthError(w, http.StatusBadRequest, "expired_token")
+		case claims == nil:
+			oauthError(w, http.StatusBadRequest, "authorization_pending")
+		default:
+			i.writeToken(w, *claims)
+		}
+	default:
+		oauthError(w, http.StatusBadRequest, "unsupported_grant_type")
+	}
 }
