@@ -152,20 +152,26 @@ func describe(c Config) string {
 	return s
 }
 
-// buildSet orders sources by mask precedence: Rego extension modules, then
-// OPA-compatible Rego, then rules.json.
-func buildSet(f Files, opts rego.Options) (*policy.PolicySet, error) {
+// Documents are one cluster's policy in memory: what file mode reads from
+// disk and database mode reads from the store.
+type Documents struct {
+	// Rules is a rules.json; nil when there is none.
+	Rules []byte
+	// RulesName names the rules document in errors ("rules.json", a path).
+	RulesName string
+	// Modules are Rego modules by name; Data is static data for data.*.
+	Modules map[string]string
+	Data    map[string]any
+}
+
+// BuildSet compiles one cluster's documents into its sources, ordered by
+// mask precedence: Rego extension modules, then OPA-compatible Rego, then
+// rules.json. Any error fails the whole set.
+func BuildSet(d Documents, opts rego.Options) (*policy.PolicySet, error) {
 	var sources []policy.Source
 	var compat policy.Source
-	if f.PolicyDir != "" {
-		modules, data, err := rego.LoadDir(f.PolicyDir)
-		if err != nil {
-			return nil, err
-		}
-		if len(modules) == 0 {
-			return nil, fmt.Errorf("policy directory %s holds no .rego modules", f.PolicyDir)
-		}
-		rp, err := rego.New(modules, data, opts)
+	if len(d.Modules) > 0 {
+		rp, err := rego.New(d.Modules, d.Data, opts)
 		if err != nil {
 			return nil, err
 		}
@@ -177,14 +183,48 @@ func buildSet(f Files, opts rego.Options) (*policy.PolicySet, error) {
 	if compat != nil {
 		sources = append(sources, compat)
 	}
-	if f.TrinoRules != "" {
-		p, err := fbac.ParseFile(f.TrinoRules)
+	if d.Rules != nil {
+		p, err := fbac.Parse(d.Rules)
 		if err != nil {
+			if d.RulesName != "" {
+				return nil, fmt.Errorf("%s: %w", d.RulesName, err)
+			}
 			return nil, err
 		}
 		sources = append(sources, fbac.NewSource(p))
 	}
 	return policy.NewPolicySet(sources...), nil
+}
+
+// readFiles reads one cluster's files into Documents.
+func readFiles(f Files) (Documents, error) {
+	var d Documents
+	if f.PolicyDir != "" {
+		modules, data, err := rego.LoadDir(f.PolicyDir)
+		if err != nil {
+			return d, err
+		}
+		if len(modules) == 0 {
+			return d, fmt.Errorf("policy directory %s holds no .rego modules", f.PolicyDir)
+		}
+		d.Modules, d.Data = modules, data
+	}
+	if f.TrinoRules != "" {
+		b, err := os.ReadFile(f.TrinoRules)
+		if err != nil {
+			return d, fmt.Errorf("read rules file: %w", err)
+		}
+		d.Rules, d.RulesName = b, f.TrinoRules
+	}
+	return d, nil
+}
+
+func buildSet(f Files, opts rego.Options) (*policy.PolicySet, error) {
+	d, err := readFiles(f)
+	if err != nil {
+		return nil, err
+	}
+	return BuildSet(d, opts)
 }
 
 // ErrNoPolicy is what readiness reports when neither a rules file nor a
