@@ -1,0 +1,2 @@
+DROP TABLE policy_documents;
+DROP TABLE policy_revisions;
