@@ -6,7 +6,7 @@ GO ?= go
 FUZZTIME ?= 15s
 BENCHCOUNT ?= 10
 
-.PHONY: all build run test lint unit java-oracle fuzz-smoke rego-test bench generate clean
+.PHONY: all build run test lint check-generated unit java-oracle fuzz-smoke rego-test bench generate clean
 
 all: build
 
@@ -17,7 +17,7 @@ build:
 run:
 	$(GO) run ./cmd/warden serve --trino-rules deploy/examples/rules.json --policy-dir deploy/examples/policy
 
-test: lint unit java-oracle rego-test fuzz-smoke
+test: lint check-generated unit java-oracle rego-test fuzz-smoke
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -46,6 +46,16 @@ fuzz-smoke:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./policy/trino/
 	$(GO) test -run '^$$' -fuzz '^FuzzCompile$$' -fuzztime $(FUZZTIME) ./policy/javaregex/
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./policy/fbac/
+
+# All runtime SQL lives in sql/*.sql; sqlc generates store/internal/db from
+# it and the migrations. The generated code is committed.
+generate:
+	rm -rf store/internal/db && $(GO) tool sqlc generate
+
+# Fails if regenerating changes, adds or removes anything.
+check-generated: generate
+	@git diff --exit-code -- store/internal/db || { echo "store/internal/db is stale: run make generate and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- store/internal/db)" || { echo "store/internal/db has files that generation does not make:"; git status --porcelain -- store/internal/db; exit 1; }
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) ./policy/... ./server/...
