@@ -21,6 +21,7 @@ import (
 	"github.com/trino-warden/warden/policy"
 	"github.com/trino-warden/warden/policy/loader"
 	"github.com/trino-warden/warden/policy/trino"
+	"github.com/trino-warden/warden/store"
 )
 
 // Options configure a Server. Run builds them from the configuration.
@@ -43,6 +44,17 @@ type Options struct {
 	ShutdownTimeout   time.Duration
 	Policy            loader.Config
 	ReloadInterval    time.Duration
+	// Store, when set, turns on database mode: policy comes from the store
+	// and follows its revisions, and Policy's files are not read.
+	Store *store.Store
+}
+
+// policyLoader keeps the engine's snapshot current: from files in file
+// mode, from the store in database mode.
+type policyLoader interface {
+	Load() error
+	Run(ctx context.Context)
+	LastError() error
 }
 
 // Server answers decisions against an engine whose snapshot a watcher keeps
@@ -51,7 +63,7 @@ type Server struct {
 	cfg     Options
 	logger  *slog.Logger
 	engine  *policy.Engine
-	watcher *loader.Watcher
+	watcher policyLoader
 	metrics *metrics
 	ids     *idGen
 	explain *explainCache
@@ -89,7 +101,16 @@ func New(opts Options, logger *slog.Logger) *Server {
 	gin.SetMode(gin.ReleaseMode)
 	s := &Server{cfg: opts, logger: logger, metrics: newMetrics(), ids: newIDGen()}
 	s.engine = policy.NewEngine(policy.EngineOptions{Logger: logger, UnknownOperationFunc: func(string) { s.metrics.unknownOps.Inc() }})
-	s.watcher = loader.NewWatcher(opts.Policy, s.engine, loader.WatcherOptions{Logger: logger, Interval: opts.ReloadInterval, ReloadFunc: s.metrics.reloaded})
+	if opts.Store != nil {
+		clusters := make([]string, 0, len(opts.Policy.Clusters))
+		for name := range opts.Policy.Clusters {
+			clusters = append(clusters, name)
+		}
+		s.watcher = loader.NewStoreWatcher(opts.Store, s.engine, loader.StoreOptions{Logger: logger, Rego: opts.Policy.Rego,
+			Clusters: clusters, ReloadFunc: s.metrics.reloaded})
+	} else {
+		s.watcher = loader.NewWatcher(opts.Policy, s.engine, loader.WatcherOptions{Logger: logger, Interval: opts.ReloadInterval, ReloadFunc: s.metrics.reloaded})
+	}
 	s.explain = newExplainCache(opts.ExplainCacheSize, opts.ExplainCacheBytes, s.metrics.explainStored.Inc)
 	s.handler = s.routes()
 	s.admin = s.adminRoutes()
@@ -194,13 +215,20 @@ func (s *Server) handleReady(c *gin.Context) {
 			body["status"] = "degraded"
 			body["reason"] = "the last reload failed; serving the last good policy: " + err.Error()
 		}
+		if s.cfg.Store != nil {
+			if err := s.cfg.Store.Ready(c.Request.Context()); err != nil {
+				// Decisions go on from the last snapshot; admin writes fail.
+				body["status"] = "degraded"
+				body["reason"] = err.Error() + "; deciding from the last snapshot, admin writes answer 503"
+			}
+		}
 	}
 	if snap != nil {
 		body["revision"] = snap.Revision
 		body["origin"] = snap.Origin
 		body["loaded_at"] = snap.BuiltAt.UTC().Format(time.RFC3339Nano)
 		body["clusters"] = snap.Clusters()
-		if s.cfg.Policy.Default == (loader.Files{}) {
+		if s.cfg.Store == nil && s.cfg.Policy.Default == (loader.Files{}) {
 			body["warning"] = loader.ErrNoPolicy.Error()
 		}
 	}

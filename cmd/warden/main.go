@@ -2,6 +2,7 @@
 //
 //	warden serve [flags]            serve decisions (see docs/configuration.md)
 //	warden check [flags] OP [RES…]  ask a running Warden for a decision
+//	warden migrate up|down|version  manage the database schema
 //	warden rules validate FILE…     check rules.json files as Trino would load them
 //	warden policy test DIR          run Rego unit tests, as opa test does
 //	warden version                  print the version
@@ -33,6 +34,7 @@ const usage = `usage: warden <command> [arguments]
 commands:
   serve            serve decisions to Trino's OPA access-control plugin
   check            ask a running Warden for a decision
+  migrate          apply or revert the database schema: up, down [N], version
   rules validate   check rules.json files as Trino would load them
   policy test      run Rego unit tests in a directory, as opa test does
   version          print the version
@@ -62,6 +64,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if err == nil {
 			return code
 		}
+	case "migrate":
+		err = migrateCmd(args[1:], stdout, stderr)
 	case "rules":
 		if len(args) < 2 || args[1] != "validate" {
 			fmt.Fprintln(stderr, "usage: warden rules validate FILE…")
@@ -108,15 +112,24 @@ func serve(args []string, stderr io.Writer) error {
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("invalid configuration:\n%w", err)
 	}
-	if cfg.DatabaseURL != "" || cfg.OpenFGA.APIURL != "" {
-		// Refuse rather than silently serve file mode with these ignored.
-		return errors.New("database mode (database_url) and OpenFGA grants (openfga.api_url) are not wired into warden serve yet; unset them to run in file mode")
+	if cfg.OpenFGA.APIURL != "" {
+		// Refuse rather than silently serve without the grants.
+		return errors.New("OpenFGA grants (openfga.api_url) are not wired into warden serve yet; unset it")
 	}
 	logger := newLogger(cfg.Log, stderr)
 	logEffectiveConfig(logger, cfg)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	return server.Run(ctx, cfg, logger)
+	opts := server.OptionsFromConfig(cfg, logger)
+	if cfg.DatabaseURL != "" {
+		st, err := openStore(ctx, cfg, logger)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		opts.Store = st
+	}
+	return server.New(opts, logger).Run(ctx)
 }
 
 func newLogger(c config.LogConfig, w io.Writer) *slog.Logger {

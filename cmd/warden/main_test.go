@@ -12,7 +12,10 @@ import (
 
 	"github.com/trino-warden/warden/policy/loader"
 	"github.com/trino-warden/warden/server"
+	"github.com/trino-warden/warden/store/pgtest"
 )
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
 func runCLI(args ...string) (int, string, string) {
 	var out, errb bytes.Buffer
@@ -109,4 +112,29 @@ func TestCheckAgainstServer(t *testing.T) {
 	code, _, errs = runCLI("check", "--url", hs.URL, "--user", "bob", "--cluster", "nope", "ExecuteQuery")
 	require.Equal(t, 1, code)
 	require.Contains(t, errs, "404")
+}
+
+func TestMigrateAndServeDatabaseMode(t *testing.T) {
+	url := pgtest.NewEmptyDatabase(t)
+	code, out, errs := runCLI("migrate", "--database-url", url, "version")
+	require.Equal(t, 0, code, errs)
+	require.Contains(t, out, "schema version 0 (behind")
+
+	code, out, errs = runCLI("migrate", "--database-url", url, "up")
+	require.Equal(t, 0, code, errs)
+	require.Contains(t, out, "(current)")
+
+	code, out, errs = runCLI("migrate", "--database-url", url, "down", "1")
+	require.Equal(t, 0, code, errs)
+	require.Contains(t, out, "behind")
+
+	// serve refuses the older schema and names the fix.
+	code, _, errs = runCLI("serve", "--database-url", url, "--addr", "127.0.0.1:0", "--admin-addr", "")
+	require.Equal(t, 1, code)
+	require.Contains(t, errs, "warden migrate")
+
+	code, _, errs = runCLI("migrate", "--database-url", url, "down", "sideways")
+	require.Equal(t, 2, code, errs)
+	code, _, _ = runCLI("migrate", "up")
+	require.Equal(t, 2, code, "no database")
 }
