@@ -1,11 +1,11 @@
 package server
 
 import (
-	"context"
 	"log/slog"
 
 	"github.com/trino-warden/warden/policy/loader"
 	"github.com/trino-warden/warden/policy/rego"
+	"github.com/trino-warden/warden/server/auth"
 	"github.com/trino-warden/warden/server/config"
 )
 
@@ -47,7 +47,13 @@ func OptionsFromConfig(cfg config.Config, logger *slog.Logger) Options {
 	}
 }
 
-// Run serves Warden with cfg until ctx is done, then shuts down gracefully.
-func Run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
-	return New(OptionsFromConfig(cfg, logger), logger).Run(ctx)
+// AuthenticatorFromConfig returns the admin API's authenticator, nil when
+// OIDC is not configured.
+func AuthenticatorFromConfig(cfg config.Config) (*auth.Authenticator, error) {
+	if cfg.OIDC.Issuer == "" {
+		return nil, nil
+	}
+	return auth.New(auth.Config{Issuer: cfg.OIDC.Issuer, Audience: cfg.OIDC.Audience, JWKSURL: cfg.OIDC.JWKSURL,
+		RoleClaim: cfg.OIDC.RoleClaim, NameClaim: cfg.OIDC.NameClaim,
+		AdminValues: cfg.OIDC.AdminValues, OwnerValues: cfg.OIDC.OwnerValues, ReaderValues: cfg.OIDC.ReaderValues})
 }

@@ -21,6 +21,8 @@ import (
 	"github.com/trino-warden/warden/policy"
 	"github.com/trino-warden/warden/policy/loader"
 	"github.com/trino-warden/warden/policy/trino"
+	"github.com/trino-warden/warden/server/adminapi"
+	"github.com/trino-warden/warden/server/auth"
 	"github.com/trino-warden/warden/store"
 )
 
@@ -47,6 +49,8 @@ type Options struct {
 	// Store, when set, turns on database mode: policy comes from the store
 	// and follows its revisions, and Policy's files are not read.
 	Store *store.Store
+	// Auth authenticates admin API callers; the admin API needs it.
+	Auth *auth.Authenticator
 }
 
 // policyLoader keeps the engine's snapshot current: from files in file
@@ -153,16 +157,27 @@ func (s *Server) commonRoutes(r *gin.Engine) {
 func (s *Server) adminRoutes() *gin.Engine {
 	r := gin.New()
 	r.Use(s.recoverJSON)
-	// Features that keep state need database mode; in file mode they say so.
-	r.Any("/api/v1/*path", databaseOnly("the admin and audit API"))
-	r.Any("/scim/v2/*path", databaseOnly("SCIM provisioning"))
-	r.Any("/webhooks/*path", databaseOnly("identity webhooks"))
+	switch {
+	case s.cfg.Store == nil:
+		// Features that keep state need database mode; in file mode they say so.
+		r.Any("/api/v1/*path", unavailable("the admin and audit API needs database mode: set WARDEN_DATABASE_URL (--database-url); this Warden runs in file mode"))
+	case s.cfg.Auth == nil:
+		r.Any("/api/v1/*path", unavailable("the admin API needs OIDC: set WARDEN_OIDC_ISSUER and WARDEN_OIDC_AUDIENCE"))
+	default:
+		adminapi.New(adminapi.Options{Store: s.cfg.Store, Auth: s.cfg.Auth, Rego: s.cfg.Policy.Rego}).Register(r)
+	}
+	if s.cfg.Store == nil {
+		r.Any("/scim/v2/*path", unavailable("SCIM provisioning needs database mode: set WARDEN_DATABASE_URL (--database-url); this Warden runs in file mode"))
+		r.Any("/webhooks/*path", unavailable("identity webhooks need database mode: set WARDEN_DATABASE_URL (--database-url); this Warden runs in file mode"))
+	} else {
+		r.Any("/scim/v2/*path", unavailable("SCIM provisioning is not available in this version of Warden"))
+		r.Any("/webhooks/*path", unavailable("identity webhooks are not available in this version of Warden"))
+	}
 	s.commonRoutes(r)
 	return r
 }
 
-func databaseOnly(feature string) gin.HandlerFunc {
-	msg := feature + " needs database mode: set WARDEN_DATABASE_URL (--database-url); this Warden runs in file mode"
+func unavailable(msg string) gin.HandlerFunc {
 	return func(c *gin.Context) { writeError(c, http.StatusServiceUnavailable, codeUnavailable, msg) }
 }
 

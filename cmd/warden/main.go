@@ -121,6 +121,9 @@ func serve(args []string, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	opts := server.OptionsFromConfig(cfg, logger)
+	if opts.Auth, err = server.AuthenticatorFromConfig(cfg); err != nil {
+		return err
+	}
 	if cfg.DatabaseURL != "" {
 		st, err := openStore(ctx, cfg, logger)
 		if err != nil {

@@ -1,0 +1,183 @@
+// Package adminapi is Warden's admin REST API under /api/v1: policies with
+// revisions and rollback, the directory (read), and the change log. Every
+// call but the OpenAPI document needs an OIDC bearer token; readers may
+// read, administrators may change policy. Every change is recorded in the
+// store's change log with the caller as actor.
+package adminapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"regexp"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/trino-warden/warden/policy/loader"
+	"github.com/trino-warden/warden/policy/rego"
+	"github.com/trino-warden/warden/server/auth"
+	"github.com/trino-warden/warden/store"
+)
+
+// Options are the API's dependencies.
+type Options struct {
+	Store *store.Store
+	Auth  *auth.Authenticator
+	// Rego compiles uploaded modules exactly as the live policy will be.
+	Rego rego.Options
+}
+
+// API serves /api/v1.
+type API struct {
+	opts Options
+}
+
+// New returns the API.
+func New(opts Options) *API { return &API{opts: opts} }
+
+// Register mounts the API on r.
+func (a *API) Register(r gin.IRouter) {
+	g := r.Group("/api/v1")
+	g.GET("/openapi.json", serveOpenAPI)
+	authed := g.Group("", a.authenticate)
+	read := authed.Group("", require(auth.RoleReader))
+	admin := authed.Group("", require(auth.RoleAdmin))
+
+	read.GET("/policies/:cluster", a.policyGet)
+	read.GET("/policies/:cluster/revisions", a.policyRevisions)
+	admin.PUT("/policies/:cluster", a.policyPut)
+	admin.PUT("/policies/:cluster/documents/*path", a.documentPut)
+	admin.DELETE("/policies/:cluster/documents/*path", a.documentDelete)
+	admin.POST("/policies/:cluster/rollback", a.policyRollback)
+
+	read.GET("/users", a.userList)
+	read.GET("/users/:name", a.userGet)
+	read.GET("/groups", a.groupList)
+	read.GET("/groups/:name", a.groupGet)
+
+	read.GET("/changes", a.changes)
+}
+
+// Error codes, a closed set shared with the decision endpoints.
+const (
+	codeInvalid       = "invalid_parameter"
+	codeInvalidPolicy = "invalid_policy"
+	codeUnauthorized  = "unauthorized"
+	codeForbidden     = "forbidden"
+	codeNotFound      = "not_found"
+	codeConflict      = "conflict"
+	codeUnavailable   = "unavailable"
+	codeInternal      = "internal_error"
+)
+
+type apiError struct {
+	Code    string            `json:"code"`
+	Message string            `json:"message"`
+	Fields  map[string]string `json:"fields,omitempty"`
+}
+
+func fail(c *gin.Context, status int, code, msg string) {
+	c.AbortWithStatusJSON(status, apiError{Code: code, Message: msg})
+}
+
+// failErr is the one place that maps domain errors to HTTP.
+func failErr(c *gin.Context, err error) {
+	var se *store.SchemaError
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		fail(c, http.StatusNotFound, codeNotFound, err.Error())
+	case errors.Is(err, store.ErrConflict):
+		fail(c, http.StatusConflict, codeConflict, err.Error())
+	case errors.Is(err, store.ErrInvalid):
+		fail(c, http.StatusBadRequest, codeInvalid, err.Error())
+	case errors.Is(err, store.ErrUnavailable), errors.As(err, &se), errors.Is(err, context.DeadlineExceeded):
+		fail(c, http.StatusServiceUnavailable, codeUnavailable, "the store is unavailable; try again: "+err.Error())
+	default:
+		fail(c, http.StatusInternalServerError, codeInternal, err.Error())
+	}
+}
+
+func (a *API) authenticate(c *gin.Context) {
+	p, err := a.opts.Auth.Authenticate(c.Request.Context(), c.GetHeader("Authorization"))
+	switch {
+	case errors.Is(err, auth.ErrUnavailable):
+		fail(c, http.StatusServiceUnavailable, codeUnavailable, err.Error())
+		return
+	case err != nil:
+		c.Header("WWW-Authenticate", `Bearer realm="warden"`)
+		fail(c, http.StatusUnauthorized, codeUnauthorized, err.Error())
+		return
+	}
+	c.Set("principal", p)
+	c.Next()
+}
+
+func principal(c *gin.Context) *auth.Principal {
+	v, _ := c.Get("principal")
+	p, _ := v.(*auth.Principal)
+	return p
+}
+
+// actor is what the change log records for the caller.
+func actor(c *gin.Context) string {
+	p := principal(c)
+	if p.Name != "" && p.Name != p.Subject {
+		return p.Name + " (" + p.Subject + ")"
+	}
+	return p.Subject
+}
+
+func require(role auth.Role) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		p := principal(c)
+		if p == nil || p.Role < role {
+			have := "no Warden role"
+			if p != nil && p.Role != auth.RoleNone {
+				have = "role " + p.Role.String()
+			}
+			fail(c, http.StatusForbidden, codeForbidden, "this needs the "+role.String()+" role; the token carries "+have)
+			return
+		}
+		c.Next()
+	}
+}
+
+var clusterName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+
+func clusterParam(c *gin.Context) (string, bool) {
+	name := c.Param("cluster")
+	if !clusterName.MatchString(name) {
+		fail(c, http.StatusBadRequest, codeInvalid, "cluster name "+strconv.Quote(name)+" must match "+clusterName.String())
+		return "", false
+	}
+	return name, true
+}
+
+func intQuery(c *gin.Context, name string, def, max int64) (int64, bool) {
+	s := c.Query(name)
+	if s == "" {
+		return def, true
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 || (max > 0 && n > max) {
+		msg := "query parameter " + name + " must be a non-negative integer"
+		if max > 0 {
+			msg += " up to " + strconv.FormatInt(max, 10)
+		}
+		fail(c, http.StatusBadRequest, codeInvalid, msg)
+		return 0, false
+	}
+	return n, true
+}
+
+// validate compiles a policy set exactly as a replica will, so a broken
+// policy is rejected before anything is committed.
+func (a *API) validate(docs []store.PolicyDocument) error {
+	d, err := loader.DocumentsFromStore(docs)
+	if err != nil {
+		return err
+	}
+	_, err = loader.BuildSet(d, a.opts.Rego)
+	return err
+}
