@@ -5,6 +5,7 @@
 //	warden migrate up|down|version  manage the database schema
 //	warden rules validate FILE…     check rules.json files as Trino would load them
 //	warden policy test DIR          run Rego unit tests, as opa test does
+//	warden policy push|ls|rollback  manage policy through the admin API
 //	warden version                  print the version
 package main
 
@@ -37,6 +38,8 @@ commands:
   migrate          apply or revert the database schema: up, down [N], version
   rules validate   check rules.json files as Trino would load them
   policy test      run Rego unit tests in a directory, as opa test does
+  policy push|ls|rollback
+                   upload a policy, list its revisions, roll back (admin API)
   version          print the version
 
 Run 'warden <command> -h' for a command's flags.
@@ -73,11 +76,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		err = rulesValidate(args[2:], stdout)
 	case "policy":
-		if len(args) < 2 || args[1] != "test" {
-			fmt.Fprintln(stderr, "usage: warden policy test [-v] DIR")
-			return 2
-		}
-		err = policyTest(args[2:], stdout, stderr)
+		err = policyCmd(args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "warden", version)
 	case "help", "-h", "--help":
