@@ -30,9 +30,12 @@ const (
 	outcomeBusy    = "unavailable"
 )
 
-func newMetrics() *metrics {
+func newMetrics(reg *prometheus.Registry) *metrics {
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
 	m := &metrics{
-		registry: prometheus.NewRegistry(),
+		registry: reg,
 		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "warden_decisions_total",
 			Help: "Decisions answered, by endpoint and outcome (allow, deny, ok, error, invalid, unavailable).",

@@ -1,8 +1,12 @@
 package server
 
 import (
+	"context"
 	"log/slog"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/trino-warden/warden/policy/grants"
 	"github.com/trino-warden/warden/policy/loader"
 	"github.com/trino-warden/warden/policy/rego"
 	"github.com/trino-warden/warden/server/auth"
@@ -56,4 +60,21 @@ func AuthenticatorFromConfig(cfg config.Config) (*auth.Authenticator, error) {
 	return auth.New(auth.Config{Issuer: cfg.OIDC.Issuer, Audience: cfg.OIDC.Audience, JWKSURL: cfg.OIDC.JWKSURL,
 		RoleClaim: cfg.OIDC.RoleClaim, NameClaim: cfg.OIDC.NameClaim,
 		AdminValues: cfg.OIDC.AdminValues, OwnerValues: cfg.OIDC.OwnerValues, ReaderValues: cfg.OIDC.ReaderValues})
+}
+
+// GrantsFromConfig starts the OpenFGA grants source the configuration asks
+// for: a server at openfga.api_url, or an in-process one with
+// openfga.embedded. It returns nil when grants are off.
+func GrantsFromConfig(ctx context.Context, cfg config.Config, logger *slog.Logger, reg prometheus.Registerer) (*grants.Source, error) {
+	if cfg.OpenFGA.APIURL == "" && !cfg.OpenFGA.Embedded {
+		return nil, nil
+	}
+	return grants.New(ctx, grants.Options{
+		APIURL:     cfg.OpenFGA.APIURL,
+		StoreID:    cfg.OpenFGA.StoreID,
+		ModelID:    cfg.OpenFGA.ModelID,
+		APIToken:   cfg.OpenFGA.APIToken,
+		Logger:     logger,
+		Registerer: reg,
+	})
 }

@@ -16,9 +16,11 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/trino-warden/warden/policy"
+	"github.com/trino-warden/warden/policy/grants"
 	"github.com/trino-warden/warden/policy/loader"
 	"github.com/trino-warden/warden/policy/trino"
 	"github.com/trino-warden/warden/server/adminapi"
@@ -51,6 +53,11 @@ type Options struct {
 	Store *store.Store
 	// Auth authenticates admin API callers; the admin API needs it.
 	Auth *auth.Authenticator
+	// Grants, when set, is the OpenFGA grants source every cluster shares.
+	Grants *grants.Source
+	// Registry, when set, is the Prometheus registry /metrics serves, so
+	// that other parts (the grants source) can register on it too.
+	Registry *prometheus.Registry
 }
 
 // policyLoader keeps the engine's snapshot current: from files in file
@@ -103,15 +110,23 @@ func (s *Server) Addr() string {
 // New builds a server; it loads no policy until Start or Run.
 func New(opts Options, logger *slog.Logger) *Server {
 	gin.SetMode(gin.ReleaseMode)
-	s := &Server{cfg: opts, logger: logger, metrics: newMetrics(), ids: newIDGen()}
+	s := &Server{cfg: opts, logger: logger, metrics: newMetrics(opts.Registry), ids: newIDGen()}
 	s.engine = policy.NewEngine(policy.EngineOptions{Logger: logger, UnknownOperationFunc: func(string) { s.metrics.unknownOps.Inc() }})
+	if opts.Grants != nil {
+		opts.Policy.Extra = append(opts.Policy.Extra, opts.Grants)
+		s.cfg.Policy.Extra = opts.Policy.Extra
+	}
 	if opts.Store != nil {
+		var revisionFunc func(int64)
+		if opts.Grants != nil {
+			revisionFunc = opts.Grants.SetRevision
+		}
 		clusters := make([]string, 0, len(opts.Policy.Clusters))
 		for name := range opts.Policy.Clusters {
 			clusters = append(clusters, name)
 		}
 		s.watcher = loader.NewStoreWatcher(opts.Store, s.engine, loader.StoreOptions{Logger: logger, Rego: opts.Policy.Rego,
-			Clusters: clusters, ReloadFunc: s.metrics.reloaded})
+			Clusters: clusters, ReloadFunc: s.metrics.reloaded, Extra: opts.Policy.Extra, RevisionFunc: revisionFunc})
 	} else {
 		s.watcher = loader.NewWatcher(opts.Policy, s.engine, loader.WatcherOptions{Logger: logger, Interval: opts.ReloadInterval, ReloadFunc: s.metrics.reloaded})
 	}

@@ -55,6 +55,14 @@ func copyFile(t *testing.T, src string) string {
 	return dst
 }
 
+// newTestHTTP serves a server's decision handler on loopback.
+func newTestHTTP(t *testing.T, s *Server) string {
+	t.Helper()
+	hs := httptest.NewServer(s.Handler())
+	t.Cleanup(hs.Close)
+	return hs.URL
+}
+
 func setup(t *testing.T) *testBundle {
 	t.Helper()
 	rules := copyFile(t, "testdata/rules.json")

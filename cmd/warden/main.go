@@ -21,6 +21,8 @@ import (
 	"sort"
 	"syscall"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/trino-warden/warden/policy/fbac"
 	"github.com/trino-warden/warden/policy/rego"
 	"github.com/trino-warden/warden/server"
@@ -111,10 +113,6 @@ func serve(args []string, stderr io.Writer) error {
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("invalid configuration:\n%w", err)
 	}
-	if cfg.OpenFGA.APIURL != "" {
-		// Refuse rather than silently serve without the grants.
-		return errors.New("OpenFGA grants (openfga.api_url) are not wired into warden serve yet; unset it")
-	}
 	logger := newLogger(cfg.Log, stderr)
 	logEffectiveConfig(logger, cfg)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
@@ -130,6 +128,13 @@ func serve(args []string, stderr io.Writer) error {
 		}
 		defer st.Close()
 		opts.Store = st
+	}
+	opts.Registry = prometheus.NewRegistry()
+	if opts.Grants, err = server.GrantsFromConfig(ctx, cfg, logger, opts.Registry); err != nil {
+		return fmt.Errorf("start OpenFGA grants: %w", err)
+	}
+	if opts.Grants != nil {
+		defer opts.Grants.Close()
 	}
 	return server.New(opts, logger).Run(ctx)
 }

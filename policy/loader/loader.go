@@ -46,7 +46,10 @@ func (f Files) String() string {
 // Config says which files make up each cluster's policy.
 type Config struct {
 	// Rego configures how modules are compiled and evaluated.
-	Rego    rego.Options
+	Rego rego.Options
+	// Extra are sources every cluster shares, such as OpenFGA grants,
+	// placed after Rego and before rules.json.
+	Extra   []policy.Source
 	Default Files
 	// Clusters are the named clusters. A cluster with empty Files uses the
 	// default cluster's policy; the cluster name still reaches Rego as
@@ -120,7 +123,7 @@ func isPolicyFile(p string) bool {
 // Rego compile error) fails the whole build, so a half-applied policy never
 // happens.
 func Build(c Config, revision int64) (*policy.Snapshot, error) {
-	def, err := buildSet(c.Default, c.Rego)
+	def, err := buildSet(c.Default, c.Rego, c.Extra)
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +133,7 @@ func Build(c Config, revision int64) (*policy.Snapshot, error) {
 			clusters[name] = def
 			continue
 		}
-		ps, err := buildSet(f, c.Rego)
+		ps, err := buildSet(f, c.Rego, c.Extra)
 		if err != nil {
 			return nil, fmt.Errorf("cluster %s: %w", name, err)
 		}
@@ -167,7 +170,7 @@ type Documents struct {
 // BuildSet compiles one cluster's documents into its sources, ordered by
 // mask precedence: Rego extension modules, then OPA-compatible Rego, then
 // rules.json. Any error fails the whole set.
-func BuildSet(d Documents, opts rego.Options) (*policy.PolicySet, error) {
+func BuildSet(d Documents, opts rego.Options, extra ...policy.Source) (*policy.PolicySet, error) {
 	var sources []policy.Source
 	var compat policy.Source
 	if len(d.Modules) > 0 {
@@ -183,6 +186,7 @@ func BuildSet(d Documents, opts rego.Options) (*policy.PolicySet, error) {
 	if compat != nil {
 		sources = append(sources, compat)
 	}
+	sources = append(sources, extra...)
 	if d.Rules != nil {
 		p, err := fbac.Parse(d.Rules)
 		if err != nil {
@@ -219,12 +223,12 @@ func readFiles(f Files) (Documents, error) {
 	return d, nil
 }
 
-func buildSet(f Files, opts rego.Options) (*policy.PolicySet, error) {
+func buildSet(f Files, opts rego.Options, extra []policy.Source) (*policy.PolicySet, error) {
 	d, err := readFiles(f)
 	if err != nil {
 		return nil, err
 	}
-	return BuildSet(d, opts)
+	return BuildSet(d, opts, extra...)
 }
 
 // ErrNoPolicy is what readiness reports when neither a rules file nor a

@@ -29,6 +29,11 @@ type StoreOptions struct {
 	Clusters []string
 	// ReloadFunc, when set, is called after every load attempt (metrics).
 	ReloadFunc func(ok bool, revision int64)
+	// Extra are sources every cluster shares, as in Config.
+	Extra []policy.Source
+	// RevisionFunc, when set, hears every revision the store announces,
+	// before the snapshot is rebuilt (caches keyed by revision).
+	RevisionFunc func(revision int64)
 }
 
 // StoreWatcher keeps an engine's snapshot equal to the policy in the store:
@@ -106,7 +111,7 @@ func (w *StoreWatcher) build(ctx context.Context) (*policy.Snapshot, error) {
 		return nil, err
 	}
 	if def == nil {
-		def = policy.NewPolicySet() // no policy yet: the baseline denies
+		def = policy.NewPolicySet(w.opts.Extra...) // no policy documents yet
 	}
 	clusters := map[string]*policy.PolicySet{policy.DefaultCluster: def}
 	for _, name := range w.opts.Clusters {
@@ -142,7 +147,7 @@ func (w *StoreWatcher) clusterSet(ctx context.Context, cluster string) (*policy.
 	if err != nil {
 		return nil, err
 	}
-	return BuildSet(d, w.opts.Rego)
+	return BuildSet(d, w.opts.Rego, w.opts.Extra...)
 }
 
 // DocumentsFromStore turns stored policy documents into Documents: at most
@@ -211,6 +216,9 @@ func (w *StoreWatcher) Run(ctx context.Context) {
 		}
 	}()
 	err := w.st.Listen(ctx, func(rev int64) {
+		if w.opts.RevisionFunc != nil {
+			w.opts.RevisionFunc(rev)
+		}
 		w.mu.Lock()
 		have := w.revision
 		w.mu.Unlock()

@@ -53,7 +53,8 @@ type ClusterConfig struct {
 
 // OpenFGAConfig configures the relationship-grants backend.
 type OpenFGAConfig struct {
-	APIURL   string `yaml:"api_url" help:"OpenFGA HTTP API URL; unset runs OpenFGA in process with a memory datastore (file mode only)"`
+	APIURL   string `yaml:"api_url" help:"OpenFGA HTTP API URL; setting it turns on relationship grants"`
+	Embedded bool   `yaml:"embedded" help:"Without api_url, run OpenFGA in process with a memory datastore (file mode only: replicas would diverge)"`
 	StoreID  string `yaml:"store_id" help:"OpenFGA store ID; empty finds or creates the store named warden"`
 	ModelID  string `yaml:"model_id" help:"OpenFGA authorization model ID; empty writes Warden's bundled model and uses it"`
 	APIToken string `yaml:"api_token" secret:"true" help:"Bearer token for the OpenFGA API"`
@@ -171,6 +172,12 @@ func (c Config) Validate() error {
 	}
 	if c.TLS.ClientAuth != "require" && c.TLS.ClientAuth != "verify-if-given" {
 		errs = append(errs, fmt.Errorf("tls.client_auth: must be require or verify-if-given, got %q", c.TLS.ClientAuth))
+	}
+	if c.OpenFGA.Embedded && c.OpenFGA.APIURL != "" {
+		errs = append(errs, errors.New("openfga.embedded: set it or openfga.api_url, not both"))
+	}
+	if c.OpenFGA.Embedded && c.DatabaseURL != "" {
+		errs = append(errs, errors.New("openfga.embedded: an in-memory OpenFGA cannot serve database mode, where replicas would diverge; run an OpenFGA server with its PostgreSQL datastore and set openfga.api_url"))
 	}
 	if (c.OIDC.Issuer == "") != (c.OIDC.Audience == "") {
 		errs = append(errs, errors.New("oidc.issuer and oidc.audience: set both (the admin API needs them) or neither"))

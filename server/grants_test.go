@@ -1,0 +1,73 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/trino-warden/warden/policy/grants"
+	"github.com/trino-warden/warden/policy/grants/fgatest"
+)
+
+// TestGrantsUniteWithRules: OpenFGA grants add to rules.json, make what
+// they grant visible, and a deny grant vetoes even what the rules allow.
+func TestGrantsUniteWithRules(t *testing.T) {
+	t.Parallel()
+	fga, err := fgatest.Start(fgatest.Options{})
+	require.NoError(t, err)
+	t.Cleanup(fga.Stop)
+	ctx := context.Background()
+	client := fga.NewStore(t)
+	modelID, err := grants.WriteModel(ctx, client)
+	require.NoError(t, err)
+	storeID, err := client.GetStoreId()
+	require.NoError(t, err)
+	src, err := grants.New(ctx, grants.Options{APIURL: fga.URL(), StoreID: storeID, ModelID: modelID, ChangesInterval: -1})
+	require.NoError(t, err)
+	t.Cleanup(src.Close)
+
+	rules := filepath.Join(t.TempDir(), "rules.json")
+	require.NoError(t, os.WriteFile(rules, []byte(`{
+		"catalogs": [{"allow": "read-only"}],
+		"tables": [{"group": "analysts", "catalog": "hr", "privileges": ["SELECT"]}],
+		"catalog_session_properties": [],
+		"schemas": []
+	}`), 0o600))
+	opts := testOptions(rules)
+	opts.Policy.Clusters = nil
+	opts.Grants = src
+	s := New(opts, slog.New(slog.DiscardHandler))
+	require.NoError(t, s.LoadPolicy())
+	hs := newTestHTTP(t, s)
+
+	sel := func(user, group, catalog string) string {
+		return `{"input":{"context":` + ctxJSON(user, group) + `,"action":{"operation":"SelectFromColumns","resource":{"table":{"catalogName":"` + catalog + `","schemaName":"sf1","tableName":"orders","columns":["orderkey"]}}}}}`
+	}
+	catalogs := `{"input":{"context":` + ctxJSON("alice", "staff") + `,"action":{"operation":"FilterCatalogs","filterResources":[{"catalog":{"name":"tpch"}},{"catalog":{"name":"hr"}},{"catalog":{"name":"sales"}}]}}}`
+	require.JSONEq(t, `false`, string(post(t, hs+"/v1/data/trino/allow", sel("alice", "staff", "tpch")).Result))
+	require.JSONEq(t, `[]`, string(post(t, hs+"/v1/data/trino/batch", catalogs).Result))
+
+	require.NoError(t, src.WriteTuples(ctx, []grants.Tuple{
+		mustTuple(t, grants.Grant{Principal: "user:alice", Privilege: "select", Object: "table:tpch.sf1.orders"}),
+		mustTuple(t, grants.Grant{Principal: "group:contractors", Privilege: "select", Object: "catalog:hr", Deny: true}),
+	}, nil))
+	src.SetRevision(2) // as a NOTIFY after Warden's own write does
+
+	require.JSONEq(t, `true`, string(post(t, hs+"/v1/data/trino/allow", sel("alice", "staff", "tpch")).Result), "the grant adds to the rules")
+	require.JSONEq(t, `[0]`, string(post(t, hs+"/v1/data/trino/batch", catalogs).Result), "and makes its catalog visible")
+	require.JSONEq(t, `true`, string(post(t, hs+"/v1/data/trino/allow", sel("bob", "analysts", "hr")).Result), "the rules still allow")
+	a := post(t, hs+"/v1/data/trino/allow?explain=true", `{"input":{"context":`+ctxJSON("carl", "analysts", "contractors")+`,"action":{"operation":"SelectFromColumns","resource":{"table":{"catalogName":"hr","schemaName":"sf1","tableName":"orders","columns":["orderkey"]}}}}}`)
+	require.JSONEq(t, `false`, string(a.Result), "a deny grant vetoes what the rules allow")
+	require.Contains(t, string(a.Explanation), `"decider":"grants:`)
+}
+
+func mustTuple(t *testing.T, g grants.Grant) grants.Tuple {
+	t.Helper()
+	tp, err := g.Tuple()
+	require.NoError(t, err)
+	return tp
+}
