@@ -80,6 +80,7 @@ type Server struct {
 	explain *explainCache
 	handler http.Handler
 	admin   *gin.Engine
+	api     *adminapi.API // nil unless the admin API is on
 
 	draining  atomic.Bool
 	addr      atomic.Pointer[string]
@@ -179,7 +180,8 @@ func (s *Server) adminRoutes() *gin.Engine {
 	case s.cfg.Auth == nil:
 		r.Any("/api/v1/*path", unavailable("the admin API needs OIDC: set WARDEN_OIDC_ISSUER and WARDEN_OIDC_AUDIENCE"))
 	default:
-		adminapi.New(adminapi.Options{Store: s.cfg.Store, Auth: s.cfg.Auth, Rego: s.cfg.Policy.Rego}).Register(r)
+		s.api = adminapi.New(adminapi.Options{Store: s.cfg.Store, Auth: s.cfg.Auth, Rego: s.cfg.Policy.Rego, Grants: s.cfg.Grants})
+		s.api.Register(r)
 	}
 	if s.cfg.Store == nil {
 		r.Any("/scim/v2/*path", unavailable("SCIM provisioning needs database mode: set WARDEN_DATABASE_URL (--database-url); this Warden runs in file mode"))
@@ -340,6 +342,9 @@ func (s *Server) Run(ctx context.Context) error {
 	watchCtx, stopWatch := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWatch()
 	go s.watcher.Run(watchCtx)
+	if s.api != nil {
+		go s.api.RunOutbox(watchCtx, time.Second, s.logger)
+	}
 
 	select {
 	case err := <-errc:

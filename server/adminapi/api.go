@@ -14,6 +14,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/trino-warden/warden/policy/grants"
 	"github.com/trino-warden/warden/policy/loader"
 	"github.com/trino-warden/warden/policy/rego"
 	"github.com/trino-warden/warden/server/auth"
@@ -26,6 +27,8 @@ type Options struct {
 	Auth  *auth.Authenticator
 	// Rego compiles uploaded modules exactly as the live policy will be.
 	Rego rego.Options
+	// Grants is OpenFGA, the authority for grants; nil when grants are off.
+	Grants *grants.Source
 }
 
 // API serves /api/v1.
@@ -57,6 +60,13 @@ func (a *API) Register(r gin.IRouter) {
 	read.GET("/groups/:name", a.groupGet)
 
 	read.GET("/changes", a.changes)
+
+	// Owners pass the role check; whether they may manage a particular
+	// grant is decided by the grants model, in the handler.
+	owner := authed.Group("", require(auth.RoleOwner))
+	owner.POST("/grants", a.grantCreate)
+	owner.DELETE("/grants", a.grantDelete)
+	read.GET("/grants", a.grantList)
 }
 
 // Error codes, a closed set shared with the decision endpoints.
@@ -91,7 +101,9 @@ func failErr(c *gin.Context, err error) {
 		fail(c, http.StatusConflict, codeConflict, err.Error())
 	case errors.Is(err, store.ErrInvalid):
 		fail(c, http.StatusBadRequest, codeInvalid, err.Error())
-	case errors.Is(err, store.ErrUnavailable), errors.As(err, &se), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, grants.ErrInvalid):
+		fail(c, http.StatusBadRequest, codeInvalid, err.Error())
+	case errors.Is(err, store.ErrUnavailable), errors.Is(err, grants.ErrUnavailable), errors.As(err, &se), errors.Is(err, context.DeadlineExceeded):
 		fail(c, http.StatusServiceUnavailable, codeUnavailable, "the store is unavailable; try again: "+err.Error())
 	default:
 		fail(c, http.StatusInternalServerError, codeInternal, err.Error())

@@ -26,11 +26,15 @@ import (
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
+// fakeURL lets do() target any base URL.
+type fakeURL struct{ URL string }
+
 type testBundle struct {
-	admin, decisions *httptest.Server
-	st               *store.Store
-	iss              *oidctest.Issuer
-	tokens           map[string]string // by role name
+	admin     interface{}
+	decisions *httptest.Server
+	st        *store.Store
+	iss       *oidctest.Issuer
+	tokens    map[string]string // by role name
 }
 
 func setup(t *testing.T) *testBundle {
@@ -46,8 +50,9 @@ func setup(t *testing.T) *testBundle {
 	require.NoError(t, s.LoadPolicy())
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	b := &testBundle{st: st, iss: iss, admin: httptest.NewServer(s.AdminHandler()), decisions: httptest.NewServer(s.Handler()), tokens: map[string]string{}}
-	t.Cleanup(b.admin.Close)
+	adminSrv := httptest.NewServer(s.AdminHandler())
+	b := &testBundle{st: st, iss: iss, admin: adminSrv, decisions: httptest.NewServer(s.Handler()), tokens: map[string]string{}}
+	t.Cleanup(adminSrv.Close)
 	t.Cleanup(b.decisions.Close)
 	for role, group := range map[string]string{"admin": "warden-admins", "reader": "auditors", "none": "staff"} {
 		b.tokens[role] = iss.Token(t, oidctest.Claims{Subject: "sub-" + role, Audience: "warden",
@@ -68,7 +73,19 @@ type resp struct {
 
 func (b *testBundle) do(t *testing.T, method, path, token, body string) resp {
 	t.Helper()
-	req, err := http.NewRequest(method, b.admin.URL+path, strings.NewReader(body))
+	base := ""
+	switch a := b.admin.(type) {
+	case *httptest.Server:
+		base = a.URL
+	case *fakeURL:
+		base = a.URL
+	}
+	return b.doURL(t, method, base, path, token, body)
+}
+
+func (b *testBundle) doURL(t *testing.T, method, base, path, token, body string) resp {
+	t.Helper()
+	req, err := http.NewRequest(method, base+path, strings.NewReader(body))
 	require.NoError(t, err)
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -86,7 +103,13 @@ func (b *testBundle) do(t *testing.T, method, path, token, body string) resp {
 func (b *testBundle) allowed(t *testing.T, user, catalog string) bool {
 	t.Helper()
 	body := `{"input":{"context":{"identity":{"user":"` + user + `","groups":[]},"softwareStack":{"trinoVersion":"476"}},"action":{"operation":"AccessCatalog","resource":{"catalog":{"name":"` + catalog + `"}}}}}`
-	res, err := http.Post(b.decisions.URL+"/v1/data/trino/allow", "application/json", strings.NewReader(body))
+	return decide(t, b.decisions.URL, body)
+}
+
+// decide asks a decision listener and reports whether it allowed.
+func decide(t *testing.T, base, body string) bool {
+	t.Helper()
+	res, err := http.Post(base+"/v1/data/trino/allow", "application/json", strings.NewReader(body))
 	require.NoError(t, err)
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
