@@ -2,6 +2,8 @@
 //
 //	warden serve [flags]            serve decisions (see docs/configuration.md)
 //	warden check [flags] OP [RES…]  ask a running Warden for a decision
+//	warden grant|revoke P PRIV OBJ  manage grants through the admin API
+//	warden grants ls                list grants
 //	warden migrate up|down|version  manage the database schema
 //	warden rules validate FILE…     check rules.json files as Trino would load them
 //	warden policy test DIR          run Rego unit tests, as opa test does
@@ -37,6 +39,8 @@ const usage = `usage: warden <command> [arguments]
 commands:
   serve            serve decisions to Trino's OPA access-control plugin
   check            ask a running Warden for a decision
+  grant, revoke    grant or revoke a privilege through the admin API
+  grants ls        list grants by principal or object
   migrate          apply or revert the database schema: up, down [N], version
   rules validate   check rules.json files as Trino would load them
   policy test      run Rego unit tests in a directory, as opa test does
@@ -69,6 +73,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if err == nil {
 			return code
 		}
+	case "grant", "revoke", "grants":
+		err = grantCmd(args[0], args[1:], stdout, stderr)
 	case "migrate":
 		err = migrateCmd(args[1:], stdout, stderr)
 	case "rules":
