@@ -6,7 +6,7 @@ GO ?= go
 FUZZTIME ?= 15s
 BENCHCOUNT ?= 10
 
-.PHONY: all build run test lint check-generated unit java-oracle fuzz-smoke rego-test bench generate clean
+.PHONY: all build run test deps lint check-generated unit java-oracle fuzz-smoke rego-test bench generate clean
 
 all: build
 
@@ -17,7 +17,11 @@ build:
 run:
 	$(GO) run ./cmd/warden serve --trino-rules deploy/examples/rules.json --policy-dir deploy/examples/policy
 
-test: lint check-generated unit java-oracle rego-test fuzz-smoke
+test: deps lint check-generated unit java-oracle rego-test fuzz-smoke
+
+# PostgreSQL, a JDK and make, installed when missing (as root).
+deps:
+	@.ci/deps.sh
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
