@@ -14,6 +14,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/trino-warden/warden/policy"
 	"github.com/trino-warden/warden/policy/grants"
 	"github.com/trino-warden/warden/policy/loader"
 	"github.com/trino-warden/warden/policy/rego"
@@ -29,6 +30,9 @@ type Options struct {
 	Rego rego.Options
 	// Grants is OpenFGA, the authority for grants; nil when grants are off.
 	Grants *grants.Source
+	// Engine answers the effective-permission questions with the live
+	// policy.
+	Engine *policy.Engine
 }
 
 // API serves /api/v1.
@@ -60,6 +64,8 @@ func (a *API) Register(r gin.IRouter) {
 	read.GET("/groups/:name", a.groupGet)
 
 	read.GET("/changes", a.changes)
+	read.GET("/access", a.access)
+	read.GET("/who", a.who)
 
 	// Owners pass the role check; whether they may manage a particular
 	// grant is decided by the grants model, in the handler.

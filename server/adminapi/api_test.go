@@ -254,3 +254,48 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	sort.Strings(documented)
 	require.Equal(t, routes, documented)
 }
+
+func TestEffectiveAccess(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	for _, u := range []store.User{{UserName: "alice", Active: true}, {UserName: "bob", Active: true}, {UserName: "carol", Active: false}} {
+		_, err := b.st.UserCreate(ctx, "test", u)
+		require.NoError(t, err)
+	}
+	_, err := b.st.GroupCreate(ctx, "test", store.Group{Name: "analysts"})
+	require.NoError(t, err)
+	require.NoError(t, b.st.GroupMemberAdd(ctx, "test", "analysts", "alice"))
+	require.NoError(t, b.st.GroupMemberAdd(ctx, "test", "analysts", "carol"))
+	r := b.do(t, "PUT", "/api/v1/policies/default", b.tokens["admin"], docs(`{"tables":[{"group":"analysts","catalog":"tpch","privileges":["SELECT"]}]}`))
+	require.Equal(t, 200, r.status, r.raw)
+	require.Eventually(t, func() bool {
+		r := b.do(t, "GET", "/api/v1/access?user=alice&object=table:tpch.sf1.orders", b.tokens["reader"], "")
+		sel, _ := r.body["privileges"].(map[string]any)["select"].(map[string]any)
+		return sel != nil && sel["allowed"] == true
+	}, 5*time.Second, 10*time.Millisecond)
+
+	r = b.do(t, "GET", "/api/v1/access?user=alice&object=table:tpch.sf1.orders", b.tokens["reader"], "")
+	require.Equal(t, 200, r.status, r.raw)
+	privs := r.body["privileges"].(map[string]any)
+	require.Equal(t, "rules: tables[0]", privs["select"].(map[string]any)["decider"])
+	require.Equal(t, false, privs["insert"].(map[string]any)["allowed"])
+	require.Equal(t, []any{"analysts"}, r.body["groups"], "directory groups are used")
+
+	r = b.do(t, "GET", "/api/v1/access?user=zed&groups=analysts&object=table:tpch.sf1.orders", b.tokens["reader"], "")
+	require.Equal(t, false, r.body["in_directory"])
+	require.Equal(t, true, r.body["privileges"].(map[string]any)["select"].(map[string]any)["allowed"])
+
+	r = b.do(t, "GET", "/api/v1/who?privilege=select&object=table:tpch.sf1.orders", b.tokens["reader"], "")
+	require.Equal(t, 200, r.status, r.raw)
+	allowed := r.body["allowed"].([]any)
+	require.Len(t, allowed, 1, "alice; carol is inactive, bob has no grant")
+	require.Equal(t, "alice", allowed[0].(map[string]any)["user"])
+	require.Contains(t, r.body["coverage"], "not covered")
+
+	r = b.do(t, "GET", "/api/v1/who?privilege=fly&object=table:tpch.sf1.orders", b.tokens["reader"], "")
+	require.Equal(t, 400, r.status)
+	require.Contains(t, r.body["fields"].(map[string]any)["privilege"], "select")
+	r = b.do(t, "GET", "/api/v1/access?user=alice&object=group:x", b.tokens["reader"], "")
+	require.Equal(t, 400, r.status)
+}
