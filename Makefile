@@ -42,8 +42,8 @@ java-oracle:
 	echo "java-oracle: comparing with $$java"; \
 	JAVAREGEX_JAVA=$$java $(GO) test -count=1 -run '^TestJavaOracle$$' ./policy/javaregex/
 
-rego-test: build
-	./bin/warden policy test -v deploy/examples/policy
+rego-test:
+	$(GO) run ./cmd/warden policy test -v deploy/examples/policy
 
 # Each fuzz target runs briefly; longer runs: make fuzz-smoke FUZZTIME=10m.
 fuzz-smoke:
