@@ -70,11 +70,13 @@ func GrantsFromConfig(ctx context.Context, cfg config.Config, logger *slog.Logge
 		return nil, nil
 	}
 	return grants.New(ctx, grants.Options{
-		APIURL:     cfg.OpenFGA.APIURL,
-		StoreID:    cfg.OpenFGA.StoreID,
-		ModelID:    cfg.OpenFGA.ModelID,
-		APIToken:   cfg.OpenFGA.APIToken,
-		Logger:     logger,
-		Registerer: reg,
+		APIURL:          cfg.OpenFGA.APIURL,
+		StoreID:         cfg.OpenFGA.StoreID,
+		ModelID:         cfg.OpenFGA.ModelID,
+		APIToken:        cfg.OpenFGA.APIToken,
+		CacheTTL:        cfg.OpenFGA.CacheTTL,
+		ChangesInterval: cfg.OpenFGA.ChangesInterval,
+		Logger:          logger,
+		Registerer:      reg,
 	})
 }

@@ -53,11 +53,13 @@ type ClusterConfig struct {
 
 // OpenFGAConfig configures the relationship-grants backend.
 type OpenFGAConfig struct {
-	APIURL   string `yaml:"api_url" help:"OpenFGA HTTP API URL; setting it turns on relationship grants"`
-	Embedded bool   `yaml:"embedded" help:"Without api_url, run OpenFGA in process with a memory datastore (file mode only: replicas would diverge)"`
-	StoreID  string `yaml:"store_id" help:"OpenFGA store ID; empty finds or creates the store named warden"`
-	ModelID  string `yaml:"model_id" help:"OpenFGA authorization model ID; empty writes Warden's bundled model and uses it"`
-	APIToken string `yaml:"api_token" secret:"true" help:"Bearer token for the OpenFGA API"`
+	APIURL          string        `yaml:"api_url" help:"OpenFGA HTTP API URL; setting it turns on relationship grants"`
+	Embedded        bool          `yaml:"embedded" help:"Without api_url, run OpenFGA in process with a memory datastore (file mode only: replicas would diverge)"`
+	StoreID         string        `yaml:"store_id" help:"OpenFGA store ID; empty finds or creates the store named warden"`
+	ModelID         string        `yaml:"model_id" help:"OpenFGA authorization model ID; empty writes Warden's bundled model and uses it"`
+	APIToken        string        `yaml:"api_token" secret:"true" help:"Bearer token for the OpenFGA API"`
+	CacheTTL        time.Duration `yaml:"cache_ttl" help:"How long a grants answer is reused; Warden's own writes and OpenFGA's change feed invalidate sooner, but an expiring grant can be honoured this long past its expiry"`
+	ChangesInterval time.Duration `yaml:"changes_interval" help:"How often OpenFGA's change feed is read for tuples other systems wrote"`
 }
 
 // OIDCConfig configures authentication of the admin API.
