@@ -2,13 +2,18 @@ package server
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/trino-warden/warden/server/auth"
+	"github.com/trino-warden/warden/server/auth/oidctest"
 	"github.com/trino-warden/warden/store"
 	"github.com/trino-warden/warden/store/pgtest"
 )
@@ -27,6 +32,13 @@ func propagation() time.Duration {
 // replica runs a database-mode server on its own store connection pool.
 func replica(t *testing.T, url string) (*Server, string) {
 	t.Helper()
+	s, dec, _ := replicaWithAdmin(t, url, nil)
+	return s, dec
+}
+
+// replicaWithAdmin is replica with the admin listener on, when au is set.
+func replicaWithAdmin(t *testing.T, url string, au *auth.Authenticator) (*Server, string, string) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	st, err := store.Open(ctx, url, store.Options{})
 	require.NoError(t, err)
@@ -34,6 +46,10 @@ func replica(t *testing.T, url string) (*Server, string) {
 	opts.Policy.Clusters = nil
 	opts.DrainDelay = 0
 	opts.Store = st
+	if au != nil {
+		opts.Auth = au
+		opts.AdminAddr = "127.0.0.1:0"
+	}
 	s := New(opts, slog.New(slog.DiscardHandler))
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
@@ -42,8 +58,8 @@ func replica(t *testing.T, url string) (*Server, string) {
 		require.NoError(t, <-done)
 		st.Close()
 	})
-	require.Eventually(t, func() bool { return s.Addr() != "" }, 5*time.Second, 5*time.Millisecond)
-	return s, "http://" + s.Addr()
+	require.Eventually(t, func() bool { return s.Addr() != "" && (au == nil || s.AdminAddr() != "") }, 5*time.Second, 5*time.Millisecond)
+	return s, "http://" + s.Addr(), "http://" + s.AdminAddr()
 }
 
 const catalogCheck = `{"input":{"context":{"identity":{"user":"alice","groups":[]},"softwareStack":{"trinoVersion":"476"}},"action":{"operation":"AccessCatalog","resource":{"catalog":{"name":"tpch"}}}}}`
@@ -104,17 +120,57 @@ func TestPostgresOutage(t *testing.T) {
 	require.NoError(t, err)
 	defer writer.Close()
 	putRules(t, writer, `{"catalogs":[{"user":"alice","catalog":"tpch","allow":"read-only"}]}`)
-	_, base := replica(t, url)
+	iss := oidctest.New(t)
+	au, err := auth.New(auth.Config{Issuer: iss.URL, Audience: "warden", AdminValues: []string{"warden-admins"}})
+	require.NoError(t, err)
+	token := iss.Token(t, oidctest.Claims{Subject: "ops", Audience: "warden", Extra: map[string]any{"groups": []string{"warden-admins"}}})
+	_, base, admin := replicaWithAdmin(t, url, au)
 	require.Eventually(t, func() bool { return allowed(t, base) }, 10*time.Second, 10*time.Millisecond)
 
+	// A steady decision load runs through the whole outage: every answer
+	// must be a 200 with the last good policy's answer.
+	stop := make(chan struct{})
+	loadDone := make(chan struct{})
+	var answered, wrong atomic.Int64
+	go func() {
+		defer close(loadDone)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			resp, err := http.Post(base+"/v1/data/trino/allow", "application/json", strings.NewReader(catalogCheck))
+			if err != nil {
+				wrong.Add(1)
+				continue
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			answered.Add(1)
+			if resp.StatusCode != 200 || !strings.Contains(string(b), `"result":true`) {
+				wrong.Add(1)
+			}
+		}
+	}()
+
 	require.NoError(t, cluster.Stop())
-	for range 20 {
-		require.True(t, allowed(t, base), "decisions go on from the last snapshot")
-	}
 	status, body := getJSON(t, base+"/health/ready")
 	require.Equal(t, 200, status, "still able to decide")
 	require.Equal(t, "degraded", body["status"])
 	require.Contains(t, body["reason"], "PostgreSQL")
+	req, err := http.NewRequest(http.MethodPut, admin+"/api/v1/policies/default", strings.NewReader(`{"documents":[{"kind":"rules","path":"rules.json","content":"{}"}]}`))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, 503, resp.StatusCode, "admin writes answer 503 while PostgreSQL is down")
+	time.Sleep(300 * time.Millisecond)
+	close(stop)
+	<-loadDone
+	require.Positive(t, answered.Load())
+	require.Zero(t, wrong.Load(), "no decision failed or changed during the outage")
 
 	require.NoError(t, cluster.Start())
 	require.Eventually(t, func() bool {
