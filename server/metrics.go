@@ -18,6 +18,7 @@ type metrics struct {
 	lastReloadOK  prometheus.Gauge
 	unknownOps    prometheus.Counter
 	explainStored prometheus.Counter
+	divergence    prometheus.Gauge
 }
 
 // Outcomes of a decision, the values of the outcome label.
@@ -70,13 +71,17 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			Name: "warden_unknown_operations_total",
 			Help: "Distinct unknown operation names seen (each is denied and logged once).",
 		}),
+		divergence: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "warden_grants_divergence",
+			Help: "Grants found out of step between the change log and OpenFGA by the last divergence check (GET /api/v1/grants/divergence).",
+		}),
 		explainStored: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "warden_explain_cache_evictions_total",
 			Help: "Decisions evicted from the recent-decision cache used for explanations.",
 		}),
 	}
 	m.registry.MustRegister(m.decisions, m.latency, m.batchItems, m.inflight, m.revision, m.reloads,
-		m.lastReloadOK, m.unknownOps, m.explainStored,
+		m.lastReloadOK, m.unknownOps, m.explainStored, m.divergence,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

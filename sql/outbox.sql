@@ -44,3 +44,7 @@ RETURNING *;
 
 -- name: OutboxGet :one
 SELECT * FROM outbox WHERE id = @id;
+
+-- name: OutboxCountPending :one
+-- Counts a topic's rows not yet delivered.
+SELECT count(*)::bigint FROM outbox WHERE done_at IS NULL AND topic = @topic;

@@ -104,3 +104,13 @@ func (s *Store) OutboxGet(ctx context.Context, id int64) (OutboxItem, error) {
 	}
 	return outboxFromRow(row), nil
 }
+
+// OutboxPending counts a topic's messages not yet delivered. It returns
+// ErrUnavailable when PostgreSQL cannot be reached.
+func (s *Store) OutboxPending(ctx context.Context, topic string) (int64, error) {
+	n, err := s.q.OutboxCountPending(ctx, s.pool, topic)
+	if err != nil {
+		return 0, fmt.Errorf("store: outbox pending: %w", translate(err))
+	}
+	return n, nil
+}

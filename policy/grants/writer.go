@@ -214,3 +214,15 @@ func (s *Source) MayAdminister(ctx context.Context, user string, groups []string
 	}
 	return false, nil
 }
+
+// TupleExists reports whether OpenFGA stores exactly this tuple.
+func (s *Source) TupleExists(ctx context.Context, t Tuple) (bool, error) {
+	u, r, o := t.User, t.Relation, t.Object
+	rctx, cancel := context.WithTimeout(ctx, s.opts.RequestTimeout)
+	defer cancel()
+	resp, err := s.client.Read(rctx).Body(fgaclient.ClientReadRequest{User: &u, Relation: &r, Object: &o}).Execute()
+	if err != nil {
+		return false, fmt.Errorf("%w: read tuple: %w", ErrUnavailable, err)
+	}
+	return len(resp.GetTuples()) > 0, nil
+}

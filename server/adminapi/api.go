@@ -33,6 +33,9 @@ type Options struct {
 	// Engine answers the effective-permission questions with the live
 	// policy.
 	Engine *policy.Engine
+	// DivergenceFunc, when set, hears how many grants the last divergence
+	// check found out of step between the change log and OpenFGA.
+	DivergenceFunc func(n int)
 }
 
 // API serves /api/v1.
@@ -73,6 +76,7 @@ func (a *API) Register(r gin.IRouter) {
 	owner.POST("/grants", a.grantCreate)
 	owner.DELETE("/grants", a.grantDelete)
 	read.GET("/grants", a.grantList)
+	read.GET("/grants/divergence", a.divergence)
 }
 
 // Error codes, a closed set shared with the decision endpoints.

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	fgaclient "github.com/openfga/go-sdk/client"
 	"github.com/stretchr/testify/require"
 
 	"github.com/trino-warden/warden/policy/grants"
@@ -20,6 +21,7 @@ import (
 type fgaStore struct {
 	srv              *fgatest.Server
 	storeID, modelID string
+	client           *fgaclient.OpenFgaClient
 }
 
 // newFGAStore starts an OpenFGA server on its PostgreSQL datastore (so it
@@ -35,7 +37,7 @@ func newFGAStore(t *testing.T) fgaStore {
 	require.NoError(t, err)
 	storeID, err := c.GetStoreId()
 	require.NoError(t, err)
-	return fgaStore{srv: srv, storeID: storeID, modelID: modelID}
+	return fgaStore{srv: srv, storeID: storeID, modelID: modelID, client: c}
 }
 
 // startReplica runs a full database-mode Warden with grants: both
@@ -147,4 +149,18 @@ func TestGrantsThroughTheAPI(t *testing.T) {
 	r = b.doURL(t, "GET", adminA, "/api/v1/changes?object_type=grant", readerTok, "")
 	require.Equal(t, 200, r.status)
 	require.Len(t, r.body["changes"], 6, "every grant change is in the change log")
+
+	// Divergence: consistent, until someone deletes a tuple behind Warden's back.
+	r = b.doURL(t, "GET", adminA, "/api/v1/grants/divergence", readerTok, "")
+	require.Equal(t, 200, r.status, r.raw)
+	require.Equal(t, true, r.body["consistent"], r.raw)
+	require.EqualValues(t, 3, r.body["checked"], "alice, olga's grant_admin and the analysts' schema grant")
+	alice, err := grants.Grant{Principal: "user:alice", Privilege: "select", Object: "table:tpch.sf1.orders"}.Tuple()
+	require.NoError(t, err)
+	_, err = fga.client.DeleteTuples(context.Background()).Body([]fgaclient.ClientTupleKeyWithoutCondition{
+		{User: alice.User, Relation: alice.Relation, Object: alice.Object}}).Execute()
+	require.NoError(t, err)
+	r = b.doURL(t, "GET", adminA, "/api/v1/grants/divergence", readerTok, "")
+	require.Equal(t, false, r.body["consistent"], r.raw)
+	require.Len(t, r.body["missing_in_openfga"], 1)
 }

@@ -70,6 +70,18 @@ func (q *Queries) OutboxClaim(ctx context.Context, db DBTX, arg OutboxClaimParam
 	return items, nil
 }
 
+const outboxCountPending = `-- name: OutboxCountPending :one
+SELECT count(*)::bigint FROM outbox WHERE done_at IS NULL AND topic = $1
+`
+
+// Counts a topic's rows not yet delivered.
+func (q *Queries) OutboxCountPending(ctx context.Context, db DBTX, topic string) (int64, error) {
+	row := db.QueryRow(ctx, outboxCountPending, topic)
+	var column_1 int64
+	err := row.Scan(&column_1)
+	return column_1, err
+}
+
 const outboxDone = `-- name: OutboxDone :one
 UPDATE outbox
 SET done_at = now(), last_error = NULL, updated_at = now()
