@@ -127,6 +127,7 @@ func Default() Config {
 		OIDC: OIDCConfig{RoleClaim: "groups", NameClaim: "preferred_username",
 			AdminValues: []string{"warden-admins"}, OwnerValues: []string{"warden-data-owners"}, ReaderValues: []string{"warden-readers"}},
 		TLS:            TLSConfig{ClientAuth: "require"},
+		OpenFGA:        OpenFGAConfig{CacheTTL: 10 * time.Second, ChangesInterval: 5 * time.Second},
 		ReloadInterval: time.Second,
 		Rego:           RegoConfig{EvalTimeout: 10 * time.Second},
 		Log:            LogConfig{Level: "info", Format: "json"},
