@@ -168,11 +168,7 @@ func (a *API) who(c *gin.Context) {
 			Fields: map[string]string{"privilege": "for a " + o.Type + ": one of " + strings.Join(names, ", ")}})
 		return
 	}
-	after, ok := intQuery(c, "after", 0, 0)
-	if !ok {
-		return
-	}
-	limit, ok := intQuery(c, "limit", 100, 1000)
+	after, limit, ok := pageQuery(c)
 	if !ok {
 		return
 	}

@@ -25,12 +25,17 @@ func pageOf[T any](items []T, limit int64, id func(T) int64) page[T] {
 	return p
 }
 
-func (a *API) userList(c *gin.Context) {
-	after, ok := intQuery(c, "after", 0, 0)
-	if !ok {
-		return
+// pageQuery reads the after and limit parameters of a listing.
+func pageQuery(c *gin.Context) (after, limit int64, ok bool) {
+	if after, ok = intQuery(c, "after", 0, 0); !ok {
+		return 0, 0, false
 	}
-	limit, ok := intQuery(c, "limit", 100, 1000)
+	limit, ok = intQuery(c, "limit", 100, 1000)
+	return after, limit, ok
+}
+
+func (a *API) userList(c *gin.Context) {
+	after, limit, ok := pageQuery(c)
 	if !ok {
 		return
 	}
@@ -62,11 +67,7 @@ func (a *API) userGet(c *gin.Context) {
 }
 
 func (a *API) groupList(c *gin.Context) {
-	after, ok := intQuery(c, "after", 0, 0)
-	if !ok {
-		return
-	}
-	limit, ok := intQuery(c, "limit", 100, 1000)
+	after, limit, ok := pageQuery(c)
 	if !ok {
 		return
 	}
