@@ -63,6 +63,16 @@ func TestGrantsUniteWithRules(t *testing.T) {
 	a := post(t, hs+"/v1/data/trino/allow?explain=true", `{"input":{"context":`+ctxJSON("carl", "analysts", "contractors")+`,"action":{"operation":"SelectFromColumns","resource":{"table":{"catalogName":"hr","schemaName":"sf1","tableName":"orders","columns":["orderkey"]}}}}}`)
 	require.JSONEq(t, `false`, string(a.Result), "a deny grant vetoes what the rules allow")
 	require.Contains(t, string(a.Explanation), `"decider":"grants:`)
+
+	// OpenFGA down: what was cached still answers, anything else is denied,
+	// and readiness says why.
+	fga.Stop()
+	require.JSONEq(t, `true`, string(post(t, hs+"/v1/data/trino/allow", sel("alice", "staff", "tpch")).Result), "cached")
+	require.JSONEq(t, `false`, string(post(t, hs+"/v1/data/trino/allow", sel("dora", "staff", "tpch")).Result), "uncached: fails closed")
+	status, body := getJSON(t, hs+"/health/ready")
+	require.Equal(t, 200, status)
+	require.Equal(t, "degraded", body["status"])
+	require.Contains(t, body["reason"], "OpenFGA unreachable")
 }
 
 func mustTuple(t *testing.T, g grants.Grant) grants.Tuple {

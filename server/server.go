@@ -255,6 +255,13 @@ func (s *Server) handleReady(c *gin.Context) {
 				body["reason"] = err.Error() + "; deciding from the last snapshot, admin writes answer 503"
 			}
 		}
+		if s.cfg.Grants != nil {
+			if err := s.cfg.Grants.Ready(c.Request.Context()); err != nil {
+				// Cached grants still answer; uncached checks fail closed.
+				body["status"] = "degraded"
+				body["reason"] = "OpenFGA unreachable: " + err.Error() + "; grants answer from the cache, other grant checks are denied"
+			}
+		}
 	}
 	if snap != nil {
 		body["revision"] = snap.Revision

@@ -335,3 +335,15 @@ func (s *Source) pollChanges(ctx context.Context, token string) {
 		token = next
 	}
 }
+
+// Ready checks that OpenFGA answers for Warden's store and model, for
+// readiness probes. Decisions that need an uncached answer fail closed
+// while it does not.
+func (s *Source) Ready(ctx context.Context) error {
+	rctx, cancel := context.WithTimeout(ctx, s.opts.RequestTimeout)
+	defer cancel()
+	if _, err := s.client.ReadAuthorizationModel(rctx).Execute(); err != nil {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	return nil
+}
