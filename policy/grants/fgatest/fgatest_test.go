@@ -2,7 +2,6 @@ package fgatest_test
 
 import (
 	"context"
-	"os"
 	"testing"
 
 	fgaclient "github.com/openfga/go-sdk/client"
@@ -10,9 +9,10 @@ import (
 
 	"github.com/trino-warden/warden/policy/grants"
 	"github.com/trino-warden/warden/policy/grants/fgatest"
+	"github.com/trino-warden/warden/store/pgtest"
 )
 
-func roundTrip(t *testing.T, srv *fgatest.Server) {
+func roundTrip(t *testing.T, srv *fgatest.Server) *fgaclient.OpenFgaClient {
 	t.Helper()
 	ctx := context.Background()
 	c := srv.NewStore(t)
@@ -25,6 +25,15 @@ func roundTrip(t *testing.T, srv *fgatest.Server) {
 	resp, err := c.Check(ctx).Body(fgaclient.ClientCheckRequest{User: "user:a", Relation: "select", Object: "catalog:c", Context: &cx}).Execute()
 	require.NoError(t, err)
 	require.True(t, resp.GetAllowed())
+	return c
+}
+
+func stillAllowed(t *testing.T, c *fgaclient.OpenFgaClient) {
+	t.Helper()
+	cx := map[string]any{"current_time": "2026-01-01T00:00:00Z"}
+	resp, err := c.Check(context.Background()).Body(fgaclient.ClientCheckRequest{User: "user:a", Relation: "select", Object: "catalog:c", Context: &cx}).Execute()
+	require.NoError(t, err)
+	require.True(t, resp.GetAllowed(), "the tuple survived the restart")
 }
 
 func TestMemory(t *testing.T) {
@@ -38,20 +47,19 @@ func TestMemory(t *testing.T) {
 	roundTrip(t, srv)
 }
 
-// TestPostgres runs the server on the PostgreSQL datastore when
-// WARDEN_TEST_OPENFGA_PG_URI names an empty database (openfga migrate
-// runs first).
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// TestPostgres runs the server on the PostgreSQL datastore, in an empty
+// database of a private cluster (openfga migrate runs first); unlike the
+// memory datastore, it keeps the store across a restart.
 func TestPostgres(t *testing.T) {
 	t.Parallel()
-	uri := os.Getenv("WARDEN_TEST_OPENFGA_PG_URI")
-	if uri == "" {
-		t.Skip("WARDEN_TEST_OPENFGA_PG_URI is not set")
-	}
-	srv, err := fgatest.Start(fgatest.Options{DatastoreURI: uri})
+	srv, err := fgatest.Start(fgatest.Options{DatastoreURI: pgtest.NewEmptyDatabase(t)})
 	require.NoError(t, err)
 	t.Cleanup(srv.Stop)
-	roundTrip(t, srv)
+	c := roundTrip(t, srv)
 	srv.Stop()
 	require.NoError(t, srv.Start())
+	stillAllowed(t, c)
 	roundTrip(t, srv)
 }
