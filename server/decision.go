@@ -225,6 +225,19 @@ func (s *Server) decisionError(c *gin.Context, id string, err error) {
 func (s *Server) encode(id string, ep trino.Endpoint, d *policy.Decision) []byte {
 	b := make([]byte, 0, 64+8*len(d.Indices))
 	b = appendHead(b, id)
+	b = appendResult(b, ep, d)
+	if d.Explanation != nil {
+		x, err := json.Marshal(d.Explanation)
+		if err == nil {
+			b = append(b, `,"explanation":`...)
+			b = append(b, x...)
+		}
+	}
+	return append(b, '}')
+}
+
+// appendResult appends the value of "result" for an endpoint.
+func appendResult(b []byte, ep trino.Endpoint, d *policy.Decision) []byte {
 	switch ep {
 	case trino.EndpointAllow:
 		b = appendBool(b, d.Allowed)
@@ -241,12 +254,5 @@ func (s *Server) encode(id string, ep trino.Endpoint, d *policy.Decision) []byte
 	case trino.EndpointBatchColumnMasks:
 		b = appendMasks(b, d.Masks)
 	}
-	if d.Explanation != nil {
-		x, err := json.Marshal(d.Explanation)
-		if err == nil {
-			b = append(b, `,"explanation":`...)
-			b = append(b, x...)
-		}
-	}
-	return append(b, '}')
+	return b
 }

@@ -299,19 +299,14 @@ func (s *Server) handleExplain(c *gin.Context) {
 		writeError(c, http.StatusInternalServerError, codeInternal, "re-deciding: "+err.Error())
 		return
 	}
-	result := json.RawMessage(s.encode(id, rd.Endpoint, &policy.Decision{Allowed: d.Allowed, Indices: d.Indices,
-		Filters: d.Filters, Mask: d.Mask, Masks: d.Masks}))
-	var wrapped struct {
-		Result json.RawMessage `json:"result"`
-	}
-	_ = json.Unmarshal(result, &wrapped)
+	result := json.RawMessage(appendResult(nil, rd.Endpoint, d))
 	c.JSON(http.StatusOK, gin.H{
 		"decision_id": id,
 		"time":        rd.Time.UTC().Format(time.RFC3339Nano),
 		"endpoint":    rd.Endpoint.String(),
 		"cluster":     rd.Cluster,
 		"input":       json.RawMessage(rd.Body),
-		"result":      wrapped.Result,
+		"result":      result,
 		"explanation": d.Explanation,
 	})
 }
