@@ -77,6 +77,7 @@ func (a *API) Register(r gin.IRouter) {
 	owner.DELETE("/grants", a.grantDelete)
 	read.GET("/grants", a.grantList)
 	read.GET("/grants/divergence", a.divergence)
+	read.GET("/roles/:name", a.roleGet)
 }
 
 // Error codes, a closed set shared with the decision endpoints.

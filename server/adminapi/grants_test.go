@@ -128,6 +128,18 @@ func TestGrantsThroughTheAPI(t *testing.T) {
 	require.Equal(t, 200, r.status, r.raw)
 	require.Eventually(t, func() bool { return allowedOn(decB, selectOrders("bob", "analysts")) }, 10*time.Second, 5*time.Millisecond)
 
+	// Roles: assign and grant through the same endpoint, then view.
+	r = call("POST", adminA, adminTok, `{"principal":"user:erin","privilege":"assignee","object":"role:auditor"}`)
+	require.Equal(t, 200, r.status, r.raw)
+	r = call("POST", adminA, adminTok, `{"principal":"role:auditor","privilege":"select","object":"table:tpch.sf1.lineitem"}`)
+	require.Equal(t, 200, r.status, r.raw)
+	r = b.doURL(t, "GET", adminA, "/api/v1/roles/auditor", readerTok, "")
+	require.Equal(t, 200, r.status, r.raw)
+	require.Equal(t, []any{"user:erin"}, r.body["assignees"])
+	require.Len(t, r.body["grants"], 1)
+	lineitem := `{"input":{"context":{"identity":{"user":"erin","groups":[]},"softwareStack":{"trinoVersion":"476"}},"action":{"operation":"SelectFromColumns","resource":{"table":{"catalogName":"tpch","schemaName":"sf1","tableName":"lineitem","columns":[]}}}}}`
+	require.Eventually(t, func() bool { return allowedOn(decB, lineitem) }, 10*time.Second, 5*time.Millisecond, "a role's grant reaches its assignees")
+
 	r = b.doURL(t, "GET", adminA, "/api/v1/grants?principal=user:alice", readerTok, "")
 	require.Equal(t, 200, r.status, r.raw)
 	require.Len(t, r.body["grants"], 1)
@@ -148,13 +160,13 @@ func TestGrantsThroughTheAPI(t *testing.T) {
 
 	r = b.doURL(t, "GET", adminA, "/api/v1/changes?object_type=grant", readerTok, "")
 	require.Equal(t, 200, r.status)
-	require.Len(t, r.body["changes"], 6, "every grant change is in the change log")
+	require.Len(t, r.body["changes"], 8, "every grant change is in the change log")
 
 	// Divergence: consistent, until someone deletes a tuple behind Warden's back.
 	r = b.doURL(t, "GET", adminA, "/api/v1/grants/divergence", readerTok, "")
 	require.Equal(t, 200, r.status, r.raw)
 	require.Equal(t, true, r.body["consistent"], r.raw)
-	require.EqualValues(t, 3, r.body["checked"], "alice, olga's grant_admin and the analysts' schema grant")
+	require.EqualValues(t, 5, r.body["checked"], "alice, olga's grant_admin, the analysts' schema grant, erin's role and the role's grant")
 	alice, err := grants.Grant{Principal: "user:alice", Privilege: "select", Object: "table:tpch.sf1.orders"}.Tuple()
 	require.NoError(t, err)
 	_, err = fga.client.DeleteTuples(context.Background()).Body([]fgaclient.ClientTupleKeyWithoutCondition{
