@@ -19,9 +19,20 @@ run:
 
 test: deps lint check-generated unit java-oracle rego-test fuzz-smoke
 
-# PostgreSQL, a JDK and make, installed when missing (as root).
+# OpenFGA server version the tests run (policy/grants/fgatest.Version).
+FGA_VERSION := v1.15.0
+
+# PostgreSQL, a JDK and make, installed when missing (as root); and the
+# OpenFGA server built once into the cache outside the checkout, so test
+# binaries never spend their timeout building it.
 deps:
 	@.ci/deps.sh
+	@dir="$${WARDEN_CACHE_DIR:-$${XDG_CACHE_HOME:+$$XDG_CACHE_HOME/warden/bin}}"; \
+	dir="$${dir:-$$HOME/.cache/warden/bin}/openfga-$(FGA_VERSION)"; \
+	if [ ! -x "$$dir/openfga" ]; then \
+		echo "building OpenFGA $(FGA_VERSION) into $$dir"; mkdir -p "$$dir"; \
+		(cd /tmp && GOBIN="$$dir" GOFLAGS=-buildvcs=false $(GO) install github.com/openfga/openfga/cmd/openfga@$(FGA_VERSION)); \
+	fi
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
