@@ -213,17 +213,22 @@ func alias(primary, secondary *string) *string {
 	return secondary
 }
 
-func compileIdentity(path string, id identityJSON) (identity, error) {
-	var m identity
-	var err error
-	if m.user, err = compilePattern(path+".user", id.User); err != nil {
-		return m, err
+// patterns compiles one rule's optional patterns and keeps the first error,
+// so a rule's compile reads as a list of its properties.
+type patterns struct {
+	path string
+	err  error
+}
+
+func (c *patterns) re(key string, p *string) *javaregex.Regexp {
+	if c.err != nil {
+		return nil
 	}
-	if m.role, err = compilePattern(path+".role", id.Role); err != nil {
-		return m, err
-	}
-	if m.group, err = compilePattern(path+".group", id.Group); err != nil {
-		return m, err
-	}
-	return m, nil
+	re, err := compilePattern(c.path+"."+key, p)
+	c.err = err
+	return re
+}
+
+func (c *patterns) identity(id identityJSON) identity {
+	return identity{user: c.re("user", id.User), role: c.re("role", id.Role), group: c.re("group", id.Group)}
 }

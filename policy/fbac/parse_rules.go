@@ -86,20 +86,17 @@ func (p *Policy) compileCatalogs(f *fileJSON) error {
 		return nil
 	}
 	for i, r := range *f.Catalogs {
-		path := fmt.Sprintf("catalogs[%d]", i)
-		id, err := compileIdentity(path, r.identityJSON)
+		c := patterns{path: fmt.Sprintf("catalogs[%d]", i)}
+		rule := &catalogRule{name: c.path, id: c.identity(r.identityJSON), cat: c.re("catalog", r.Catalog)}
+		if c.err != nil {
+			return c.err
+		}
+		mode, err := parseCatalogAccess(c.path+".allow", r.Allow)
 		if err != nil {
 			return err
 		}
-		cat, err := compilePattern(path+".catalog", r.Catalog)
-		if err != nil {
-			return err
-		}
-		mode, err := parseCatalogAccess(path+".allow", r.Allow)
-		if err != nil {
-			return err
-		}
-		p.catalogs = append(p.catalogs, &catalogRule{name: path, id: id, cat: cat, mode: mode})
+		rule.mode = mode
+		p.catalogs = append(p.catalogs, rule)
 	}
 	// FileBasedSystemAccessControlModule appends this rule whenever catalog
 	// rules are configured, so the system catalog stays usable.
@@ -114,20 +111,13 @@ func (p *Policy) compileSchemas(f *fileJSON) error {
 		return nil
 	}
 	for i, r := range *f.Schemas {
-		path := fmt.Sprintf("schemas[%d]", i)
-		id, err := compileIdentity(path, r.identityJSON)
-		if err != nil {
-			return err
+		c := patterns{path: fmt.Sprintf("schemas[%d]", i)}
+		rule := &schemaRule{name: c.path, id: c.identity(r.identityJSON), cat: c.re("catalog", r.Catalog), schema: c.re("schema", r.Schema),
+			owner: r.Owner != nil && *r.Owner}
+		if c.err != nil {
+			return c.err
 		}
-		cat, err := compilePattern(path+".catalog", r.Catalog)
-		if err != nil {
-			return err
-		}
-		schema, err := compilePattern(path+".schema", r.Schema)
-		if err != nil {
-			return err
-		}
-		p.schemas = append(p.schemas, &schemaRule{name: path, id: id, cat: cat, schema: schema, owner: r.Owner != nil && *r.Owner})
+		p.schemas = append(p.schemas, rule)
 	}
 	return nil
 }
@@ -139,20 +129,12 @@ func (p *Policy) compileTables(f *fileJSON) error {
 	}
 	for i, r := range *f.Tables {
 		path := fmt.Sprintf("tables[%d]", i)
-		id, err := compileIdentity(path, r.identityJSON)
-		if err != nil {
-			return err
+		c := patterns{path: path}
+		t := &tableRule{name: path, id: c.identity(r.identityJSON), cat: c.re("catalog", r.Catalog), schema: c.re("schema", r.Schema), table: c.re("table", r.Table)}
+		if c.err != nil {
+			return c.err
 		}
-		t := &tableRule{name: path, id: id}
-		if t.cat, err = compilePattern(path+".catalog", r.Catalog); err != nil {
-			return err
-		}
-		if t.schema, err = compilePattern(path+".schema", r.Schema); err != nil {
-			return err
-		}
-		if t.table, err = compilePattern(path+".table", r.Table); err != nil {
-			return err
-		}
+		var err error
 		if r.Privileges == nil {
 			return errAt(path+".privileges", "privileges is required in a table rule")
 		}
@@ -206,16 +188,12 @@ func (p *Policy) compileSessionProps(f *fileJSON) error {
 		p.sessionProps = []*sessionPropRule{{name: "system_session_properties (absent: allow all)", allow: true}}
 	} else {
 		for i, r := range *f.SystemSessionProperties {
-			path := fmt.Sprintf("system_session_properties[%d]", i)
-			id, err := compileIdentity(path, r.identityJSON)
-			if err != nil {
-				return err
+			c := patterns{path: fmt.Sprintf("system_session_properties[%d]", i)}
+			rule := &sessionPropRule{name: c.path, id: c.identity(r.identityJSON), prop: c.re("property", r.Property), allow: r.Allow != nil && *r.Allow}
+			if c.err != nil {
+				return c.err
 			}
-			prop, err := compilePattern(path+".property", r.Property)
-			if err != nil {
-				return err
-			}
-			p.sessionProps = append(p.sessionProps, &sessionPropRule{name: path, id: id, prop: prop, allow: r.Allow != nil && *r.Allow})
+			p.sessionProps = append(p.sessionProps, rule)
 		}
 	}
 	if f.CatalogSessionProperties == nil {
@@ -223,20 +201,13 @@ func (p *Policy) compileSessionProps(f *fileJSON) error {
 		return nil
 	}
 	for i, r := range *f.CatalogSessionProperties {
-		path := fmt.Sprintf("catalog_session_properties[%d]", i)
-		id, err := compileIdentity(path, r.identityJSON)
-		if err != nil {
-			return err
+		c := patterns{path: fmt.Sprintf("catalog_session_properties[%d]", i)}
+		rule := &catalogSessionPropRule{name: c.path, id: c.identity(r.identityJSON), cat: c.re("catalog", r.Catalog),
+			prop: c.re("property", r.Property), allow: r.Allow != nil && *r.Allow}
+		if c.err != nil {
+			return c.err
 		}
-		cat, err := compilePattern(path+".catalog", r.Catalog)
-		if err != nil {
-			return err
-		}
-		prop, err := compilePattern(path+".property", r.Property)
-		if err != nil {
-			return err
-		}
-		p.catalogSessionProps = append(p.catalogSessionProps, &catalogSessionPropRule{name: path, id: id, cat: cat, prop: prop, allow: r.Allow != nil && *r.Allow})
+		p.catalogSessionProps = append(p.catalogSessionProps, rule)
 	}
 	return nil
 }
@@ -256,20 +227,12 @@ type routineJSON struct {
 // compileRoutine compiles a function or procedure rule; nameKey is the
 // property naming the routine ("function" or "procedure").
 func compileRoutine(path, nameKey string, r routineJSON, known map[string]privSet) (*functionRule, error) {
-	id, err := compileIdentity(path, r.identityJSON)
-	if err != nil {
-		return nil, err
+	c := patterns{path: path}
+	fr := &functionRule{name: path, id: c.identity(r.identityJSON), cat: c.re("catalog", r.catalog), schema: c.re("schema", r.schema), fn: c.re(nameKey, r.name)}
+	if c.err != nil {
+		return nil, c.err
 	}
-	fr := &functionRule{name: path, id: id}
-	if fr.cat, err = compilePattern(path+".catalog", r.catalog); err != nil {
-		return nil, err
-	}
-	if fr.schema, err = compilePattern(path+".schema", r.schema); err != nil {
-		return nil, err
-	}
-	if fr.fn, err = compilePattern(path+"."+nameKey, r.name); err != nil {
-		return nil, err
-	}
+	var err error
 	if r.privileges == nil {
 		return nil, errAt(path+".privileges", "privileges is required in a %s rule", nameKey)
 	}
@@ -320,13 +283,10 @@ func (p *Policy) compileQueries(f *fileJSON) error {
 	p.hasQueries = true
 	for i, r := range *f.Queries {
 		path := fmt.Sprintf("queries[%d]", i)
-		id, err := compileIdentity(path, r.identityJSON)
-		if err != nil {
-			return err
-		}
-		owner, err := compilePattern(path+".queryOwner", r.QueryOwner)
-		if err != nil {
-			return err
+		c := patterns{path: path}
+		id, owner := c.identity(r.identityJSON), c.re("queryOwner", r.QueryOwner)
+		if c.err != nil {
+			return c.err
 		}
 		if r.Allow == nil {
 			return errAt(path+".allow", "allow is required in a query rule")
@@ -356,13 +316,10 @@ func (p *Policy) compileSystem(f *fileJSON) error {
 	if f.SystemInformation != nil {
 		for i, r := range *f.SystemInformation {
 			path := fmt.Sprintf("system_information[%d]", i)
-			rule := &sysInfoRule{name: path}
-			var err error
-			if rule.user, err = compilePattern(path+".user", r.User); err != nil {
-				return err
-			}
-			if rule.role, err = compilePattern(path+".role", r.Role); err != nil {
-				return err
+			c := patterns{path: path}
+			rule := &sysInfoRule{name: path, user: c.re("user", r.User), role: c.re("role", r.Role)}
+			if c.err != nil {
+				return c.err
 			}
 			if r.Allow == nil {
 				return errAt(path+".allow", "allow is required in a system_information rule")
@@ -413,22 +370,15 @@ func (p *Policy) compileSystem(f *fileJSON) error {
 	if f.Authorization != nil {
 		for i, r := range *f.Authorization {
 			path := fmt.Sprintf("authorization[%d]", i)
-			rule := &authorizationRule{name: path, allow: r.Allow == nil || *r.Allow}
-			var err error
-			if rule.originalUser, err = compilePattern(path+".original_user", alias(r.OriginalUser, r.OriginalUserAlias)); err != nil {
-				return err
-			}
-			if rule.originalGroup, err = compilePattern(path+".original_group", alias(r.OriginalGroup, r.OriginalGroupAlias)); err != nil {
-				return err
-			}
-			if rule.originalRole, err = compilePattern(path+".original_role", alias(r.OriginalRole, r.OriginalRoleAlias)); err != nil {
-				return err
-			}
-			if rule.newUser, err = compilePattern(path+".new_user", alias(r.NewUser, r.NewUserAlias)); err != nil {
-				return err
-			}
-			if rule.newRole, err = compilePattern(path+".new_role", alias(r.NewRole, r.NewRoleAlias)); err != nil {
-				return err
+			c := patterns{path: path}
+			rule := &authorizationRule{name: path, allow: r.Allow == nil || *r.Allow,
+				originalUser:  c.re("original_user", alias(r.OriginalUser, r.OriginalUserAlias)),
+				originalGroup: c.re("original_group", alias(r.OriginalGroup, r.OriginalGroupAlias)),
+				originalRole:  c.re("original_role", alias(r.OriginalRole, r.OriginalRoleAlias)),
+				newUser:       c.re("new_user", alias(r.NewUser, r.NewUserAlias)),
+				newRole:       c.re("new_role", alias(r.NewRole, r.NewRoleAlias))}
+			if c.err != nil {
+				return c.err
 			}
 			p.authorization = append(p.authorization, rule)
 		}
