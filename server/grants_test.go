@@ -4,7 +4,9 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,10 +35,10 @@ func TestGrantsUniteWithRules(t *testing.T) {
 	storeID, err := client.GetStoreId()
 	require.NoError(t, err)
 	// A long cache TTL, so that what was cached before the outage below is
-	// still cached during it; a short request timeout, so that uncached
-	// checks fail fast while OpenFGA is down.
+	// still cached during it; the default request timeout (2s), so that
+	// only the circuit breaker can make uncached checks fail fast.
 	src, err := grants.New(ctx, grants.Options{APIURL: fga.URL(), StoreID: storeID, ModelID: modelID, ChangesInterval: -1,
-		CacheTTL: 5 * time.Minute, RequestTimeout: 300 * time.Millisecond})
+		CacheTTL: 5 * time.Minute})
 	require.NoError(t, err)
 	t.Cleanup(src.Close)
 
@@ -74,12 +76,33 @@ func TestGrantsUniteWithRules(t *testing.T) {
 	require.JSONEq(t, `false`, string(a.Result), "a deny grant vetoes what the rules allow")
 	require.Contains(t, string(a.Explanation), `"decider":"grants:`)
 
-	// OpenFGA down, under a steady load: what was cached still answers,
+	// OpenFGA hangs, under a steady load: what was cached still answers,
 	// anything else is denied (never an error, never an allow), and
-	// readiness says why.
+	// readiness says why. The hang is the worse outage: a stopped server
+	// refuses connections at once, but one that accepts and never answers
+	// costs every uncached check its whole request timeout until the
+	// circuit breaker opens.
+	u, err := url.Parse(fga.URL())
+	require.NoError(t, err)
 	fga.Stop()
+	var ln net.Listener
+	require.Eventually(t, func() bool { ln, err = net.Listen("tcp", u.Host); return err == nil }, 10*time.Second, 50*time.Millisecond)
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		var held []net.Conn // accepted and never answered
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				for _, c := range held {
+					c.Close()
+				}
+				return
+			}
+			held = append(held, c)
+		}
+	}()
 	var wg sync.WaitGroup
-	var bad atomic.Int64
+	var bad, slowLate atomic.Int64
 	for w := 0; w < 4; w++ {
 		wg.Add(1)
 		go func() {
@@ -89,6 +112,7 @@ func TestGrantsUniteWithRules(t *testing.T) {
 				if i%2 == 1 {
 					user, want = "dora", `"result":false` // uncached: fails closed
 				}
+				start := time.Now()
 				resp, err := http.Post(hs+"/v1/data/trino/allow", "application/json", strings.NewReader(sel(user, "staff", "tpch")))
 				if err != nil {
 					bad.Add(1)
@@ -99,11 +123,18 @@ func TestGrantsUniteWithRules(t *testing.T) {
 				if resp.StatusCode != 200 || !strings.Contains(string(b), want) {
 					bad.Add(1)
 				}
+				// The first uncached checks wait out the timeout and open the
+				// breaker; from then on (the breaker's probe aside) they are
+				// answered at once.
+				if i >= 5 && time.Since(start) > time.Second {
+					slowLate.Add(1)
+				}
 			}
 		}()
 	}
 	wg.Wait()
 	require.Zero(t, bad.Load(), "every decision during the OpenFGA outage answered, and closed where it had to")
+	require.LessOrEqual(t, slowLate.Load(), int64(2), "with the breaker open, uncached checks fail fast instead of waiting 2s each")
 	status, body := getJSON(t, hs+"/health/ready")
 	require.Equal(t, 200, status)
 	require.Equal(t, "degraded", body["status"])

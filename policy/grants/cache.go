@@ -18,6 +18,13 @@ type KeyFunc func() string
 
 // Cache is a RelationChecker decorator that remembers answers for a TTL.
 // Higher-consistency requests bypass it (and refresh it).
+//
+// It refreshes ahead: an answer read in the last quarter of its life is
+// queued for a background refresh, batched with others into one call to
+// next, so a check that is asked for steadily never expires and never waits
+// for OpenFGA. No answer is ever served past its TTL; a refresh that fails
+// leaves the old answer to expire, and the next request then asks OpenFGA
+// itself (and fails closed if it cannot).
 type Cache struct {
 	next    RelationChecker
 	keyFunc KeyFunc
@@ -28,27 +35,151 @@ type Cache struct {
 	mu     sync.RWMutex
 	checks map[string]checkEntry
 	lists  map[string]listEntry
+
+	refreshMu  sync.Mutex
+	refreshing map[string]struct{} // keys queued or being refreshed
+	refreshQ   chan refreshItem
 }
 
 type checkEntry struct {
 	allowed bool
+	refresh time.Time // from here on, a read queues a refresh
 	expires time.Time
 }
 
 type listEntry struct {
 	objects []string
+	refresh time.Time
 	expires time.Time
 }
 
+// refreshItem is one queued refresh: a check (list is nil) or a list.
+type refreshItem struct {
+	key   string
+	check CheckItem
+	list  *ListRequest
+}
+
+// refreshBatch bounds the checks refreshed in one call to next.
+const refreshBatch = 200
+
 // NewCache wraps next. size bounds each of the check and list maps; ttl
 // bounds how long an answer (and so an expired grant) can outlive a change
-// Warden has not been told about.
+// Warden has not been told about. Refresh-ahead runs only while Run does.
 func NewCache(next RelationChecker, keyFunc KeyFunc, ttl time.Duration, size int, m *metrics) *Cache {
 	if m == nil {
 		m = newMetrics(nil)
 	}
 	return &Cache{next: next, keyFunc: keyFunc, ttl: ttl, size: size, metrics: m,
-		checks: map[string]checkEntry{}, lists: map[string]listEntry{}}
+		checks: map[string]checkEntry{}, lists: map[string]listEntry{},
+		refreshing: map[string]struct{}{}, refreshQ: make(chan refreshItem, 4096)}
+}
+
+// entryTimes returns when an answer stored now should be refreshed and
+// when it expires.
+func (c *Cache) entryTimes(now time.Time) (refresh, expires time.Time) {
+	return now.Add(c.ttl * 3 / 4), now.Add(c.ttl)
+}
+
+// queueRefresh queues key for a background refresh unless it already is;
+// when the queue is full the answer simply expires as it would without
+// refresh-ahead.
+func (c *Cache) queueRefresh(it refreshItem) {
+	c.refreshMu.Lock()
+	if _, ok := c.refreshing[it.key]; ok {
+		c.refreshMu.Unlock()
+		return
+	}
+	select {
+	case c.refreshQ <- it:
+		c.refreshing[it.key] = struct{}{}
+	default:
+	}
+	c.refreshMu.Unlock()
+}
+
+func (c *Cache) refreshDone(items []refreshItem) {
+	c.refreshMu.Lock()
+	for _, it := range items {
+		delete(c.refreshing, it.key)
+	}
+	c.refreshMu.Unlock()
+}
+
+// Run refreshes queued answers until ctx ends. Checks are sent to next in
+// batches of up to refreshBatch; lists one by one.
+func (c *Cache) Run(ctx context.Context) {
+	batch := make([]refreshItem, 0, refreshBatch)
+	for {
+		batch = batch[:0]
+		select {
+		case <-ctx.Done():
+			return
+		case it := <-c.refreshQ:
+			batch = append(batch, it)
+		}
+	drain:
+		for len(batch) < refreshBatch {
+			select {
+			case it := <-c.refreshQ:
+				batch = append(batch, it)
+			default:
+				break drain
+			}
+		}
+		c.refresh(ctx, batch)
+		c.refreshDone(batch)
+	}
+}
+
+func (c *Cache) refresh(ctx context.Context, batch []refreshItem) {
+	var checks []CheckItem
+	var keys []string
+	for _, it := range batch {
+		if it.list == nil {
+			checks = append(checks, it.check)
+			keys = append(keys, it.key)
+			continue
+		}
+		objs, err := c.next.ListObjects(ctx, *it.list, MinimizeLatency)
+		c.metrics.refresh.WithLabelValues("list", outcomeOf(err)).Inc()
+		if err != nil {
+			continue
+		}
+		refresh, exp := c.entryTimes(time.Now())
+		c.mu.Lock()
+		if len(c.lists) < c.size {
+			c.lists[it.key] = listEntry{objects: objs, refresh: refresh, expires: exp}
+		}
+		c.mu.Unlock()
+	}
+	if len(checks) == 0 {
+		return
+	}
+	// The time is taken before the call, so the refreshed answer's life
+	// starts no later than the state OpenFGA read.
+	now := time.Now()
+	res, err := c.next.Check(ctx, checks, MinimizeLatency)
+	c.metrics.refresh.WithLabelValues("check", outcomeOf(err)).Add(float64(len(checks)))
+	if err != nil {
+		return
+	}
+	refresh, exp := c.entryTimes(now)
+	c.mu.Lock()
+	for i, k := range keys {
+		if len(c.checks) >= c.size {
+			break
+		}
+		c.checks[k] = checkEntry{allowed: res[i], refresh: refresh, expires: exp}
+	}
+	c.mu.Unlock()
+}
+
+func outcomeOf(err error) string {
+	if err != nil {
+		return "error"
+	}
+	return "ok"
 }
 
 func checkKey(b *strings.Builder, prefix string, it *CheckItem) string {
@@ -82,15 +213,22 @@ func (c *Cache) Check(ctx context.Context, items []CheckItem, cons Consistency) 
 			miss[i] = i
 		}
 	} else {
+		var stale []int
 		c.mu.RLock()
 		for i, k := range keys {
 			if e, ok := c.checks[k]; ok && now.Before(e.expires) {
 				out[i] = e.allowed
+				if !now.Before(e.refresh) {
+					stale = append(stale, i)
+				}
 				continue
 			}
 			miss = append(miss, i)
 		}
 		c.mu.RUnlock()
+		for _, i := range stale {
+			c.queueRefresh(refreshItem{key: keys[i], check: items[i]})
+		}
 	}
 	c.metrics.cache.WithLabelValues("check", "hit").Add(float64(len(items) - len(miss)))
 	if len(miss) == 0 {
@@ -105,14 +243,14 @@ func (c *Cache) Check(ctx context.Context, items []CheckItem, cons Consistency) 
 	if err != nil {
 		return nil, err
 	}
-	exp := now.Add(c.ttl)
+	refresh, exp := c.entryTimes(now)
 	c.mu.Lock()
 	if len(c.checks)+len(miss) > c.size {
 		c.checks = make(map[string]checkEntry, c.size)
 	}
 	for j, i := range miss {
 		out[i] = res[j]
-		c.checks[keys[i]] = checkEntry{allowed: res[j], expires: exp}
+		c.checks[keys[i]] = checkEntry{allowed: res[j], refresh: refresh, expires: exp}
 	}
 	c.mu.Unlock()
 	return out, nil
@@ -129,6 +267,9 @@ func (c *Cache) ListObjects(ctx context.Context, req ListRequest, cons Consisten
 		c.mu.RUnlock()
 		if ok && now.Before(e.expires) {
 			c.metrics.cache.WithLabelValues("list", "hit").Inc()
+			if !now.Before(e.refresh) {
+				c.queueRefresh(refreshItem{key: key, list: &req})
+			}
 			return e.objects, nil
 		}
 	}
@@ -141,7 +282,8 @@ func (c *Cache) ListObjects(ctx context.Context, req ListRequest, cons Consisten
 	if len(c.lists) >= c.size {
 		c.lists = make(map[string]listEntry)
 	}
-	c.lists[key] = listEntry{objects: objs, expires: now.Add(c.ttl)}
+	refresh, exp := c.entryTimes(now)
+	c.lists[key] = listEntry{objects: objs, refresh: refresh, expires: exp}
 	c.mu.Unlock()
 	return objs, nil
 }

@@ -2,13 +2,15 @@
 // (source name "grants"). It answers single checks and filter batches; row
 // filters and masks are not its business.
 //
-// Every request goes through a RelationChecker stack: Cache → Singleflight →
-// the go-sdk client. Subjects are the user ("user:alice") and each of their
-// groups ("group:g#member"); a subject's allow suffices, and a deny grant of
-// any subject is a veto. Containment (a catalog or schema grant covers what
-// is inside) is worked out from Trino's names: single checks send the
-// table→schema→catalog links as contextual tuples, and filters list each
-// subject's grants once per request and test each item in memory.
+// Every request goes through a RelationChecker stack: Cache → Breaker →
+// Singleflight → the go-sdk client. Subjects are the user ("user:alice")
+// and each of their groups ("group:g#member"); a subject's allow suffices,
+// and a deny grant of any subject is a veto. Containment (a catalog or
+// schema grant covers what is inside) is worked out from Trino's names:
+// single checks send the table→schema→catalog links as contextual tuples,
+// and filters list each subject's grants once per request and test each
+// item in memory. Answers are cached and refreshed ahead of expiry; the
+// breaker fails requests at once while OpenFGA keeps failing.
 // docs/grants.md describes the model and the operation mapping.
 package grants
 
@@ -61,7 +63,10 @@ type Options struct {
 	// MaxChecksPerBatch is the server's --max-checks-per-batch-check
 	// (default 50).
 	MaxChecksPerBatch int
-	Logger            *slog.Logger
+	// Breaker tunes the circuit breaker that fails requests at once while
+	// OpenFGA keeps failing, instead of letting each wait RequestTimeout.
+	Breaker BreakerOptions
+	Logger  *slog.Logger
 	// Registerer receives the metrics; nil registers nothing.
 	Registerer prometheus.Registerer
 	// WrapCheckerFunc, when set, wraps the client layer before the
@@ -106,6 +111,7 @@ type Source struct {
 	opts    Options
 	client  *fgaclient.OpenFgaClient
 	checker RelationChecker
+	breaker *Breaker
 	keys    *epochKey
 	sets    *setCache // merged grant sets of recent filter requests
 	metrics *metrics
@@ -165,12 +171,21 @@ func New(ctx context.Context, opts Options) (*Source, error) {
 	if opts.WrapCheckerFunc != nil {
 		inner = opts.WrapCheckerFunc(inner)
 	}
+	// The breaker sits above the singleflight, so that every caller's
+	// failure counts, not once per merged call.
+	s.breaker = NewBreaker(NewSingleflight(inner), opts.Breaker, s.metrics)
 	s.keys = &epochKey{modelID: s.modelID, rev: &s.rev, epoch: &s.epoch}
-	s.checker = NewCache(NewSingleflight(inner), s.keys.key, opts.CacheTTL, opts.CacheSize, s.metrics)
+	cache := NewCache(s.breaker, s.keys.key, opts.CacheTTL, opts.CacheSize, s.metrics)
+	s.checker = cache
 	s.sets = &setCache{ttl: opts.CacheTTL / 2, size: 4096, m: map[string]setEntry{}}
 
 	pctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		cache.Run(pctx)
+	}()
 	if opts.ChangesInterval > 0 {
 		token, err := s.drainChanges(ctx, "")
 		if err != nil {
