@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -25,35 +26,91 @@ const (
 	ActionRollback = "rollback"
 )
 
-func attributesJSON(attrs map[string]any) (json.RawMessage, error) {
-	if len(attrs) == 0 {
+// objectJSON marshals a user's free-form JSON object; nil becomes {}.
+func objectJSON(what string, obj map[string]any) (json.RawMessage, error) {
+	if len(obj) == 0 {
 		return json.RawMessage(`{}`), nil
 	}
-	b, err := json.Marshal(attrs)
+	b, err := json.Marshal(obj)
 	if err != nil {
-		return nil, fmt.Errorf("%w: user attributes: %w", ErrInvalid, err)
+		return nil, fmt.Errorf("%w: user %s: %w", ErrInvalid, what, err)
 	}
 	return b, nil
 }
 
-// UserCreate adds a user. It returns ErrConflict when the user name (in any
-// case) or the external ID is taken, and ErrInvalid for an empty user name.
+// userJSON marshals a user's attributes and SCIM attributes.
+func userJSON(u User) (attrs, scim json.RawMessage, err error) {
+	if attrs, err = objectJSON("attributes", u.Attributes); err != nil {
+		return nil, nil, err
+	}
+	if scim, err = objectJSON("scim attributes", u.SCIM); err != nil {
+		return nil, nil, err
+	}
+	return attrs, scim, nil
+}
+
+// UserCreate adds a user. When a tombstone (a deleted user) has the same
+// user name (in any case) or, failing that, the same external ID, it revives
+// that row instead, with u's content and a new revision, so that the user
+// keeps their ID; another tombstone holding the external ID gives it up. It
+// returns ErrConflict when a live user has the user name or the external ID,
+// and ErrInvalid for an empty user name.
 func (t *Tx) UserCreate(ctx context.Context, actor string, u User) (User, error) {
 	rev, err := t.Revision(ctx)
 	if err != nil {
 		return User{}, err
 	}
-	attrs, err := attributesJSON(u.Attributes)
+	attrs, scim, err := userJSON(u)
 	if err != nil {
 		return User{}, err
 	}
-	row, err := t.q.UserInsert(ctx, t.tx, db.UserInsertParams{
+	tombRow, err := t.q.UserTombstoneFind(ctx, t.tx, db.UserTombstoneFindParams{
+		UserName: u.UserName, ExternalID: nonZero(u.ExternalID),
+	})
+	if err != nil && !errors.Is(translate(err), ErrNotFound) {
+		return User{}, fmt.Errorf("store: create user %q: %w", u.UserName, translate(err))
+	}
+	if err != nil {
+		row, err := t.q.UserInsert(ctx, t.tx, db.UserInsertParams{
+			UserName:    u.UserName,
+			ExternalID:  nonZero(u.ExternalID),
+			DisplayName: u.DisplayName,
+			Email:       u.Email,
+			Active:      u.Active,
+			Attributes:  attrs,
+			Scim:        scim,
+			Revision:    rev,
+		})
+		if err != nil {
+			return User{}, fmt.Errorf("store: create user %q: %w", u.UserName, translate(err))
+		}
+		created, err := userFromRow(row)
+		if err != nil {
+			return User{}, err
+		}
+		return created, t.record(ctx, actor, ActionCreate, ObjectUser, created.UserName, nil, created)
+	}
+	tomb, err := userFromRow(tombRow)
+	if err != nil {
+		return User{}, err
+	}
+	if u.ExternalID != "" {
+		err := t.q.UserTombstoneReleaseExternalID(ctx, t.tx, db.UserTombstoneReleaseExternalIDParams{
+			ExternalID: u.ExternalID, KeepID: tomb.ID,
+		})
+		if err != nil {
+			return User{}, fmt.Errorf("store: create user %q: %w", u.UserName, translate(err))
+		}
+	}
+	row, err := t.q.UserRevive(ctx, t.tx, db.UserReviveParams{
+		ID:          tomb.ID,
 		UserName:    u.UserName,
 		ExternalID:  nonZero(u.ExternalID),
 		DisplayName: u.DisplayName,
 		Email:       u.Email,
 		Active:      u.Active,
 		Attributes:  attrs,
+		Scim:        scim,
 		Revision:    rev,
 	})
 	if err != nil {
@@ -63,12 +120,13 @@ func (t *Tx) UserCreate(ctx context.Context, actor string, u User) (User, error)
 	if err != nil {
 		return User{}, err
 	}
-	return created, t.record(ctx, actor, ActionCreate, ObjectUser, created.UserName, nil, created)
+	return created, t.record(ctx, actor, ActionCreate, ObjectUser, created.UserName, tomb, created)
 }
 
 // UserUpdate replaces the user with ID u.ID by u (its name included). It
-// returns ErrNotFound when there is no such user, ErrConflict when the new
-// name or external ID is taken, and ErrInvalid for an empty user name.
+// returns ErrNotFound when there is no such live user (a tombstone is not
+// found), ErrConflict when the new name or external ID is taken, and
+// ErrInvalid for an empty user name.
 func (t *Tx) UserUpdate(ctx context.Context, actor string, u User) (User, error) {
 	rev, err := t.Revision(ctx)
 	if err != nil {
@@ -82,7 +140,7 @@ func (t *Tx) UserUpdate(ctx context.Context, actor string, u User) (User, error)
 	if err != nil {
 		return User{}, err
 	}
-	attrs, err := attributesJSON(u.Attributes)
+	attrs, scim, err := userJSON(u)
 	if err != nil {
 		return User{}, err
 	}
@@ -94,6 +152,7 @@ func (t *Tx) UserUpdate(ctx context.Context, actor string, u User) (User, error)
 		Email:       u.Email,
 		Active:      u.Active,
 		Attributes:  attrs,
+		Scim:        scim,
 		Revision:    rev,
 	})
 	if err != nil {
@@ -106,21 +165,46 @@ func (t *Tx) UserUpdate(ctx context.Context, actor string, u User) (User, error)
 	return after, t.record(ctx, actor, ActionUpdate, ObjectUser, before.UserName, before, after)
 }
 
-// UserDelete removes a user and their memberships. It returns ErrNotFound
-// when there is no such user.
+// UserDelete deletes a user: it removes their memberships (one change-log
+// row each) and keeps the row as an inactive tombstone, which only
+// DirectorySnapshot returns (with Deleted set), so that policies go on
+// denying the name. Creating a user with the same name or external ID
+// revives it. It returns ErrNotFound when there is no such live user.
 func (t *Tx) UserDelete(ctx context.Context, actor string, id int64) error {
-	if _, err := t.Revision(ctx); err != nil {
+	rev, err := t.Revision(ctx)
+	if err != nil {
 		return err
 	}
-	row, err := t.q.UserDelete(ctx, t.tx, id)
+	beforeRow, err := t.q.UserGetForUpdate(ctx, t.tx, id)
 	if err != nil {
 		return fmt.Errorf("store: delete user %d: %w", id, translate(err))
 	}
-	before, err := userFromRow(row)
+	before, err := userFromRow(beforeRow)
 	if err != nil {
 		return err
 	}
-	return t.record(ctx, actor, ActionDelete, ObjectUser, before.UserName, before, nil)
+	groups, err := t.q.UserGroupList(ctx, t.tx, id)
+	if err != nil {
+		return fmt.Errorf("store: delete user %d: %w", id, translate(err))
+	}
+	if err := t.q.UserMembershipsDelete(ctx, t.tx, id); err != nil {
+		return fmt.Errorf("store: delete user %d: %w", id, translate(err))
+	}
+	for _, g := range groups {
+		m := membership{Group: g.Name, User: before.UserName}
+		if err := t.record(ctx, actor, ActionRemove, ObjectMembership, m.id(), m, nil); err != nil {
+			return err
+		}
+	}
+	row, err := t.q.UserTombstone(ctx, t.tx, db.UserTombstoneParams{ID: id, Revision: rev})
+	if err != nil {
+		return fmt.Errorf("store: delete user %d: %w", id, translate(err))
+	}
+	after, err := userFromRow(row)
+	if err != nil {
+		return err
+	}
+	return t.record(ctx, actor, ActionDelete, ObjectUser, before.UserName, before, after)
 }
 
 // GroupCreate adds a group. It returns ErrConflict when the name (in any
@@ -284,8 +368,8 @@ func (s *Store) GroupMemberRemove(ctx context.Context, actor, groupName, userNam
 	return s.InTx(ctx, func(tx *Tx) error { return tx.GroupMemberRemove(ctx, actor, groupName, userName) })
 }
 
-// UserGet returns the user with an ID. It returns ErrNotFound when there is
-// none, ErrUnavailable when PostgreSQL cannot be reached.
+// UserGet returns the live user with an ID. It returns ErrNotFound when
+// there is none (a tombstone is not found), ErrUnavailable when PostgreSQL cannot be reached.
 func (s *Store) UserGet(ctx context.Context, id int64) (User, error) {
 	row, err := s.q.UserGet(ctx, s.pool, id)
 	if err != nil {
@@ -305,8 +389,8 @@ func (s *Store) UserGetByName(ctx context.Context, userName string) (User, error
 	return userFromRow(row)
 }
 
-// UserList returns up to limit users with an ID above afterID, by ID; pass
-// the last ID to get the next page. It returns ErrUnavailable when
+// UserList returns up to limit live users (tombstones are left out) with an
+// ID above afterID, by ID; pass the last ID to get the next page. It returns ErrUnavailable when
 // PostgreSQL cannot be reached.
 func (s *Store) UserList(ctx context.Context, afterID int64, limit int) ([]User, error) {
 	rows, err := s.q.UserList(ctx, s.pool, db.UserListParams{AfterID: afterID, MaxRows: clampLimit(limit)})
@@ -377,7 +461,8 @@ func (s *Store) GroupMemberList(ctx context.Context, groupName string) ([]User, 
 	return usersFromRows(rows)
 }
 
-// DirectorySnapshot reads every user (with their groups) and group, and the
+// DirectorySnapshot reads every user (with their groups; tombstones
+// included, with Deleted set) and group, and the
 // revision they are at, in one repeatable-read transaction, so the three are
 // consistent: building a decision snapshot from it and pinning the revision
 // never mixes two states. It returns ErrUnavailable when PostgreSQL cannot be

@@ -253,7 +253,8 @@ func TestDirectoryChangeLog(t *testing.T) {
 		got = append(got, row{c.Revision, c.Actor, c.Action, c.ObjectType, c.ObjectID, c.Before != nil, c.After != nil})
 	}
 	want := []row{
-		{5, "carol-admin", "delete", "user", "alice", true, false},
+		{5, "carol-admin", "delete", "user", "alice", true, true},
+		{5, "carol-admin", "remove", "membership", "g/alice", true, false},
 		{4, "bob-admin", "add", "membership", "g/alice", false, true},
 		{3, "bob-admin", "create", "group", "g", false, true},
 		{2, "bob-admin", "update", "user", "alice", true, true},
@@ -263,8 +264,8 @@ func TestDirectoryChangeLog(t *testing.T) {
 
 	// The update's before and after hold the user's state.
 	var before, after store.User
-	require.NoError(t, json.Unmarshal(changes[3].Before, &before))
-	require.NoError(t, json.Unmarshal(changes[3].After, &after))
+	require.NoError(t, json.Unmarshal(changes[4].Before, &before))
+	require.NoError(t, json.Unmarshal(changes[4].After, &after))
 	require.True(t, before.Active)
 	require.False(t, after.Active)
 	require.Equal(t, int64(2), after.Revision)
@@ -284,4 +285,161 @@ func groupNames(gs []store.Group) []string {
 		out = append(out, g.Name)
 	}
 	return out
+}
+
+func TestUserTombstoneAndRevive(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx, s := b.ctx, b.store
+
+	alice, err := s.UserCreate(ctx, "scim:okta", store.User{
+		UserName: "Alice", ExternalID: "ext-a", Active: true, Email: "alice@example.com",
+		SCIM: map[string]any{"name": map[string]any{"givenName": "Alice"}},
+	})
+	require.NoError(t, err)
+	require.Equal(t, map[string]any{"name": map[string]any{"givenName": "Alice"}}, alice.SCIM)
+	_, err = s.GroupCreate(ctx, "admin", store.Group{Name: "analysts"})
+	require.NoError(t, err)
+	require.NoError(t, s.GroupMemberAdd(ctx, "admin", "analysts", "alice"))
+	require.NoError(t, s.UserDelete(ctx, "scim:okta", alice.ID))
+
+	// The tombstone is invisible to the reads of the live directory…
+	_, err = s.UserGet(ctx, alice.ID)
+	require.ErrorIs(t, err, store.ErrNotFound)
+	_, err = s.UserGetByName(ctx, "alice")
+	require.ErrorIs(t, err, store.ErrNotFound)
+	users, err := s.UserList(ctx, 0, 10)
+	require.NoError(t, err)
+	require.Empty(t, users)
+	members, err := s.GroupMemberList(ctx, "analysts")
+	require.NoError(t, err)
+	require.Empty(t, members)
+	require.ErrorIs(t, s.UserDelete(ctx, "scim:okta", alice.ID), store.ErrNotFound)
+	_, err = s.UserUpdate(ctx, "scim:okta", alice)
+	require.ErrorIs(t, err, store.ErrNotFound)
+	require.ErrorIs(t, s.GroupMemberAdd(ctx, "admin", "analysts", "alice"), store.ErrNotFound)
+
+	// …but the snapshot keeps it, inactive and without groups.
+	dir, rev, err := s.DirectorySnapshot(ctx)
+	require.NoError(t, err)
+	require.Len(t, dir.Users, 1)
+	require.True(t, dir.Users[0].Deleted)
+	require.False(t, dir.Users[0].Active)
+	require.Empty(t, dir.Users[0].Groups)
+	require.Equal(t, "Alice", dir.Users[0].UserName)
+
+	tests := []struct {
+		name   string
+		create store.User
+	}{
+		{"same name in another case", store.User{UserName: "ALICE", ExternalID: "ext-a", Active: true}},
+		{"same external id", store.User{UserName: "alice.new", ExternalID: "ext-a", Active: true}},
+	}
+	for _, tt := range tests {
+		revived, err := s.UserCreate(ctx, "scim:okta", tt.create)
+		require.NoError(t, err, tt.name)
+		require.Equal(t, alice.ID, revived.ID, tt.name)
+		require.False(t, revived.Deleted, tt.name)
+		require.Nil(t, revived.SCIM, tt.name)
+		require.Greater(t, revived.Revision, rev, tt.name)
+		require.NoError(t, s.UserDelete(ctx, "scim:okta", revived.ID), tt.name)
+		rev = revived.Revision
+	}
+
+	// A live user holding the name still conflicts; a second tombstone gives
+	// up an external ID that a revived user takes.
+	bob, err := s.UserCreate(ctx, "admin", store.User{UserName: "bob", ExternalID: "ext-b"})
+	require.NoError(t, err)
+	_, err = s.UserCreate(ctx, "admin", store.User{UserName: "Bob"})
+	require.ErrorIs(t, err, store.ErrConflict)
+	require.NoError(t, s.UserDelete(ctx, "admin", bob.ID))
+	revived, err := s.UserCreate(ctx, "admin", store.User{UserName: "alice.new", ExternalID: "ext-b"})
+	require.NoError(t, err)
+	require.Equal(t, alice.ID, revived.ID)
+	require.Equal(t, "ext-b", revived.ExternalID)
+
+	changes, _, err := s.Changes(ctx, store.ChangeFilter{ObjectType: store.ObjectUser, ObjectID: "alice.new"}, 0, 10)
+	require.NoError(t, err)
+	require.NotEmpty(t, changes)
+	require.Equal(t, store.ActionCreate, changes[0].Action)
+	var before store.User
+	require.NoError(t, json.Unmarshal(changes[0].Before, &before))
+	require.True(t, before.Deleted)
+}
+
+func TestGroupMembersSetAndFind(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx, s := b.ctx, b.store
+	var ids []int64
+	for _, name := range []string{"alice", "bob", "carol"} {
+		u, err := s.UserCreate(ctx, "admin", store.User{UserName: name, DisplayName: "User " + name, Active: true})
+		require.NoError(t, err)
+		ids = append(ids, u.ID)
+	}
+	g, err := s.GroupCreate(ctx, "admin", store.Group{Name: "Analysts", ExternalID: "g-ext"})
+	require.NoError(t, err)
+
+	set := func(userIDs ...int64) (store.Group, error) {
+		var out store.Group
+		err := s.InTx(ctx, func(tx *store.Tx) error {
+			var err error
+			out, err = tx.GroupMembersSet(ctx, "admin", g.ID, userIDs)
+			return err
+		})
+		return out, err
+	}
+	got, err := set(ids[0], ids[1], ids[0])
+	require.NoError(t, err)
+	require.Greater(t, got.Revision, g.Revision)
+	got2, err := set(ids[1], ids[2])
+	require.NoError(t, err)
+	require.Greater(t, got2.Revision, got.Revision)
+	_, err = set(ids[0], 999999)
+	require.ErrorIs(t, err, store.ErrNotFound)
+
+	err = s.InTxOptions(ctx, store.TxOptions{ReadOnly: true}, func(tx *store.Tx) error {
+		members, err := tx.GroupMembers(ctx, []int64{g.ID})
+		require.NoError(t, err)
+		var names []string
+		for _, m := range members[g.ID] {
+			names = append(names, m.UserName)
+		}
+		require.Equal(t, []string{"bob", "carol"}, names)
+
+		tests := []struct {
+			name   string
+			filter store.UserFilter
+			offset int
+			limit  int
+			want   []string
+			total  int
+		}{
+			{"all", store.UserFilter{}, 0, 10, []string{"alice", "bob", "carol"}, 3},
+			{"page", store.UserFilter{}, 1, 1, []string{"bob"}, 3},
+			{"past the end", store.UserFilter{}, 5, 10, nil, 3},
+			{"user name in any case", store.UserFilter{UserName: "BOB"}, 0, 10, []string{"bob"}, 1},
+			{"display name", store.UserFilter{DisplayName: "user carol"}, 0, 10, []string{"carol"}, 1},
+			{"id", store.UserFilter{ID: ids[0]}, 0, 10, []string{"alice"}, 1},
+			{"no match", store.UserFilter{ExternalID: "nope"}, 0, 10, nil, 0},
+		}
+		for _, tt := range tests {
+			users, total, err := tx.UserFind(ctx, tt.filter, tt.offset, tt.limit)
+			require.NoError(t, err, tt.name)
+			require.Equal(t, tt.want, userNames(users), tt.name)
+			require.Equal(t, tt.total, total, tt.name)
+		}
+		for _, f := range []store.GroupFilter{{Name: "analysts"}, {ExternalID: "g-ext"}, {MemberID: ids[2]}, {ID: g.ID}} {
+			groups, total, err := tx.GroupFind(ctx, f, 0, 10)
+			require.NoError(t, err)
+			require.Equal(t, 1, total, "%+v", f)
+			require.Equal(t, []string{"Analysts"}, groupNames(groups))
+		}
+		groups, total, err := tx.GroupFind(ctx, store.GroupFilter{MemberID: ids[0]}, 0, 10)
+		require.NoError(t, err)
+		require.Zero(t, total)
+		require.Empty(t, groups)
+		return nil
+	})
+	require.NoError(t, err)
 }

@@ -21,9 +21,18 @@ type User struct {
 	Active bool `json:"active"`
 	// Attributes are free-form, for policies (a JSON object).
 	Attributes map[string]any `json:"attributes,omitempty"`
+	// SCIM holds the SCIM attributes that have no field of their own (name,
+	// emails, phoneNumbers, the enterprise extension, …) as the identity
+	// provider sent them, so that SCIM reads return what was written. Only
+	// package webhooks/scim interprets it (a JSON object).
+	SCIM map[string]any `json:"scim,omitempty"`
 	// Groups are the names of the user's groups, sorted. Only
 	// DirectorySnapshot and UserGroups fill them.
 	Groups []string `json:"groups,omitempty"`
+	// Deleted marks a tombstone: a user deleted from the directory, kept so
+	// that policies go on denying the name. Only DirectorySnapshot returns
+	// tombstones; they are inactive and belong to no group.
+	Deleted bool `json:"deleted,omitempty"`
 	// Revision is the revision of the user's last change.
 	Revision  int64     `json:"revision"`
 	CreatedAt time.Time `json:"created_at"`
@@ -137,6 +146,7 @@ func userFromRow(r db.User) (User, error) {
 		DisplayName: r.DisplayName,
 		Email:       r.Email,
 		Active:      r.Active,
+		Deleted:     r.DeletedAt != nil,
 		Revision:    r.Revision,
 		CreatedAt:   r.CreatedAt,
 		UpdatedAt:   r.UpdatedAt,
@@ -148,6 +158,14 @@ func userFromRow(r db.User) (User, error) {
 	}
 	if len(u.Attributes) == 0 {
 		u.Attributes = nil
+	}
+	if len(r.Scim) > 0 {
+		if err := json.Unmarshal(r.Scim, &u.SCIM); err != nil {
+			return User{}, fmt.Errorf("store: user %d scim attributes: %w", r.ID, err)
+		}
+	}
+	if len(u.SCIM) == 0 {
+		u.SCIM = nil
 	}
 	return u, nil
 }

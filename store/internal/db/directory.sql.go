@@ -8,6 +8,7 @@ package db
 import (
 	"context"
 	"encoding/json"
+	"time"
 )
 
 const groupDelete = `-- name: GroupDelete :one
@@ -27,6 +28,78 @@ func (q *Queries) GroupDelete(ctx context.Context, db DBTX, id int64) (Group, er
 		&i.UpdatedAt,
 	)
 	return i, err
+}
+
+const groupFind = `-- name: GroupFind :many
+SELECT groups.id, groups.name, groups.external_id, groups.display_name, groups.revision, groups.created_at, groups.updated_at, count(*) OVER () AS total
+FROM groups
+WHERE ($1::bigint IS NULL OR id = $1::bigint)
+  AND ($2::text IS NULL OR lower(name) = lower($2::text))
+  AND ($3::text IS NULL OR external_id = $3::text)
+  AND ($4::bigint IS NULL OR EXISTS (
+        SELECT 1 FROM memberships m WHERE m.group_id = groups.id AND m.user_id = $4::bigint))
+ORDER BY id
+OFFSET $5::int
+LIMIT $6::int
+`
+
+type GroupFindParams struct {
+	ID          *int64
+	DisplayName *string
+	ExternalID  *string
+	MemberID    *int64
+	SkipRows    int32
+	MaxRows     int32
+}
+
+type GroupFindRow struct {
+	ID          int64
+	Name        string
+	ExternalID  *string
+	DisplayName string
+	Revision    int64
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	Total       int64
+}
+
+// Groups matching every given condition (null matches all), by ID, with the
+// number of matches before paging. display_name matches the name, which is
+// what SCIM calls displayName.
+func (q *Queries) GroupFind(ctx context.Context, db DBTX, arg GroupFindParams) ([]GroupFindRow, error) {
+	rows, err := db.Query(ctx, groupFind,
+		arg.ID,
+		arg.DisplayName,
+		arg.ExternalID,
+		arg.MemberID,
+		arg.SkipRows,
+		arg.MaxRows,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []GroupFindRow
+	for rows.Next() {
+		var i GroupFindRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.ExternalID,
+			&i.DisplayName,
+			&i.Revision,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.Total,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const groupGet = `-- name: GroupGet :one
@@ -213,7 +286,7 @@ func (q *Queries) GroupMemberAdd(ctx context.Context, db DBTX, arg GroupMemberAd
 }
 
 const groupMemberList = `-- name: GroupMemberList :many
-SELECT u.id, u.user_name, u.external_id, u.display_name, u.email, u.active, u.attributes, u.revision, u.created_at, u.updated_at
+SELECT u.id, u.user_name, u.external_id, u.display_name, u.email, u.active, u.attributes, u.revision, u.created_at, u.updated_at, u.deleted_at, u.scim
 FROM memberships m
 JOIN users u ON u.id = m.user_id
 WHERE m.group_id = $1
@@ -241,6 +314,8 @@ func (q *Queries) GroupMemberList(ctx context.Context, db DBTX, groupID int64) (
 			&i.Revision,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.DeletedAt,
+			&i.Scim,
 		); err != nil {
 			return nil, err
 		}
@@ -269,6 +344,72 @@ func (q *Queries) GroupMemberRemove(ctx context.Context, db DBTX, arg GroupMembe
 		&i.GroupID,
 		&i.Revision,
 		&i.CreatedAt,
+	)
+	return i, err
+}
+
+const groupMembersOf = `-- name: GroupMembersOf :many
+SELECT m.group_id, m.user_id, u.user_name, u.display_name
+FROM memberships m
+JOIN users u ON u.id = m.user_id
+WHERE m.group_id = ANY($1::bigint[])
+ORDER BY m.group_id, m.user_id
+`
+
+type GroupMembersOfRow struct {
+	GroupID     int64
+	UserID      int64
+	UserName    string
+	DisplayName string
+}
+
+// The members of some groups, by group and user ID.
+func (q *Queries) GroupMembersOf(ctx context.Context, db DBTX, groupIds []int64) ([]GroupMembersOfRow, error) {
+	rows, err := db.Query(ctx, groupMembersOf, groupIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []GroupMembersOfRow
+	for rows.Next() {
+		var i GroupMembersOfRow
+		if err := rows.Scan(
+			&i.GroupID,
+			&i.UserID,
+			&i.UserName,
+			&i.DisplayName,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const groupTouch = `-- name: GroupTouch :one
+UPDATE groups SET revision = $1, updated_at = now() WHERE id = $2 RETURNING id, name, external_id, display_name, revision, created_at, updated_at
+`
+
+type GroupTouchParams struct {
+	Revision int64
+	ID       int64
+}
+
+// Moves a group to a new revision, for a change of its members.
+func (q *Queries) GroupTouch(ctx context.Context, db DBTX, arg GroupTouchParams) (Group, error) {
+	row := db.QueryRow(ctx, groupTouch, arg.Revision, arg.ID)
+	var i Group
+	err := row.Scan(
+		&i.ID,
+		&i.Name,
+		&i.ExternalID,
+		&i.DisplayName,
+		&i.Revision,
+		&i.CreatedAt,
+		&i.UpdatedAt,
 	)
 	return i, err
 }
@@ -342,30 +483,89 @@ func (q *Queries) MembershipListAll(ctx context.Context, db DBTX) ([]MembershipL
 	return items, nil
 }
 
-const userDelete = `-- name: UserDelete :one
-DELETE FROM users WHERE id = $1 RETURNING id, user_name, external_id, display_name, email, active, attributes, revision, created_at, updated_at
+const userFind = `-- name: UserFind :many
+SELECT users.id, users.user_name, users.external_id, users.display_name, users.email, users.active, users.attributes, users.revision, users.created_at, users.updated_at, users.deleted_at, users.scim, count(*) OVER () AS total
+FROM users
+WHERE deleted_at IS NULL
+  AND ($1::bigint IS NULL OR id = $1::bigint)
+  AND ($2::text IS NULL OR lower(user_name) = lower($2::text))
+  AND ($3::text IS NULL OR external_id = $3::text)
+  AND ($4::text IS NULL OR lower(display_name) = lower($4::text))
+ORDER BY id
+OFFSET $5::int
+LIMIT $6::int
 `
 
-func (q *Queries) UserDelete(ctx context.Context, db DBTX, id int64) (User, error) {
-	row := db.QueryRow(ctx, userDelete, id)
-	var i User
-	err := row.Scan(
-		&i.ID,
-		&i.UserName,
-		&i.ExternalID,
-		&i.DisplayName,
-		&i.Email,
-		&i.Active,
-		&i.Attributes,
-		&i.Revision,
-		&i.CreatedAt,
-		&i.UpdatedAt,
+type UserFindParams struct {
+	ID          *int64
+	UserName    *string
+	ExternalID  *string
+	DisplayName *string
+	SkipRows    int32
+	MaxRows     int32
+}
+
+type UserFindRow struct {
+	ID          int64
+	UserName    string
+	ExternalID  *string
+	DisplayName string
+	Email       string
+	Active      bool
+	Attributes  json.RawMessage
+	Revision    int64
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	DeletedAt   *time.Time
+	Scim        json.RawMessage
+	Total       int64
+}
+
+// Live users matching every given condition (null matches all), by ID, with
+// the number of matches before paging.
+func (q *Queries) UserFind(ctx context.Context, db DBTX, arg UserFindParams) ([]UserFindRow, error) {
+	rows, err := db.Query(ctx, userFind,
+		arg.ID,
+		arg.UserName,
+		arg.ExternalID,
+		arg.DisplayName,
+		arg.SkipRows,
+		arg.MaxRows,
 	)
-	return i, err
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []UserFindRow
+	for rows.Next() {
+		var i UserFindRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.UserName,
+			&i.ExternalID,
+			&i.DisplayName,
+			&i.Email,
+			&i.Active,
+			&i.Attributes,
+			&i.Revision,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.DeletedAt,
+			&i.Scim,
+			&i.Total,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const userGet = `-- name: UserGet :one
-SELECT id, user_name, external_id, display_name, email, active, attributes, revision, created_at, updated_at FROM users WHERE id = $1
+SELECT id, user_name, external_id, display_name, email, active, attributes, revision, created_at, updated_at, deleted_at, scim FROM users WHERE id = $1 AND deleted_at IS NULL
 `
 
 func (q *Queries) UserGet(ctx context.Context, db DBTX, id int64) (User, error) {
@@ -382,12 +582,14 @@ func (q *Queries) UserGet(ctx context.Context, db DBTX, id int64) (User, error) 
 		&i.Revision,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.DeletedAt,
+		&i.Scim,
 	)
 	return i, err
 }
 
 const userGetByName = `-- name: UserGetByName :one
-SELECT id, user_name, external_id, display_name, email, active, attributes, revision, created_at, updated_at FROM users WHERE lower(user_name) = lower($1::text)
+SELECT id, user_name, external_id, display_name, email, active, attributes, revision, created_at, updated_at, deleted_at, scim FROM users WHERE lower(user_name) = lower($1::text) AND deleted_at IS NULL
 `
 
 func (q *Queries) UserGetByName(ctx context.Context, db DBTX, userName string) (User, error) {
@@ -404,12 +606,14 @@ func (q *Queries) UserGetByName(ctx context.Context, db DBTX, userName string) (
 		&i.Revision,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.DeletedAt,
+		&i.Scim,
 	)
 	return i, err
 }
 
 const userGetForUpdate = `-- name: UserGetForUpdate :one
-SELECT id, user_name, external_id, display_name, email, active, attributes, revision, created_at, updated_at FROM users WHERE id = $1 FOR UPDATE
+SELECT id, user_name, external_id, display_name, email, active, attributes, revision, created_at, updated_at, deleted_at, scim FROM users WHERE id = $1 AND deleted_at IS NULL FOR UPDATE
 `
 
 func (q *Queries) UserGetForUpdate(ctx context.Context, db DBTX, id int64) (User, error) {
@@ -426,8 +630,48 @@ func (q *Queries) UserGetForUpdate(ctx context.Context, db DBTX, id int64) (User
 		&i.Revision,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.DeletedAt,
+		&i.Scim,
 	)
 	return i, err
+}
+
+const userGetMany = `-- name: UserGetMany :many
+SELECT id, user_name, external_id, display_name, email, active, attributes, revision, created_at, updated_at, deleted_at, scim FROM users WHERE id = ANY($1::bigint[]) AND deleted_at IS NULL ORDER BY id
+`
+
+// The live users among some IDs, by ID.
+func (q *Queries) UserGetMany(ctx context.Context, db DBTX, ids []int64) ([]User, error) {
+	rows, err := db.Query(ctx, userGetMany, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []User
+	for rows.Next() {
+		var i User
+		if err := rows.Scan(
+			&i.ID,
+			&i.UserName,
+			&i.ExternalID,
+			&i.DisplayName,
+			&i.Email,
+			&i.Active,
+			&i.Attributes,
+			&i.Revision,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.DeletedAt,
+			&i.Scim,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const userGroupList = `-- name: UserGroupList :many
@@ -467,10 +711,45 @@ func (q *Queries) UserGroupList(ctx context.Context, db DBTX, userID int64) ([]G
 	return items, nil
 }
 
+const userGroupsOf = `-- name: UserGroupsOf :many
+SELECT m.user_id, g.id AS group_id, g.name
+FROM memberships m
+JOIN groups g ON g.id = m.group_id
+WHERE m.user_id = ANY($1::bigint[])
+ORDER BY m.user_id, g.name
+`
+
+type UserGroupsOfRow struct {
+	UserID  int64
+	GroupID int64
+	Name    string
+}
+
+// The groups of some users, by user ID and group name.
+func (q *Queries) UserGroupsOf(ctx context.Context, db DBTX, userIds []int64) ([]UserGroupsOfRow, error) {
+	rows, err := db.Query(ctx, userGroupsOf, userIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []UserGroupsOfRow
+	for rows.Next() {
+		var i UserGroupsOfRow
+		if err := rows.Scan(&i.UserID, &i.GroupID, &i.Name); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const userInsert = `-- name: UserInsert :one
-INSERT INTO users (user_name, external_id, display_name, email, active, attributes, revision)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
-RETURNING id, user_name, external_id, display_name, email, active, attributes, revision, created_at, updated_at
+INSERT INTO users (user_name, external_id, display_name, email, active, attributes, scim, revision)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+RETURNING id, user_name, external_id, display_name, email, active, attributes, revision, created_at, updated_at, deleted_at, scim
 `
 
 type UserInsertParams struct {
@@ -480,6 +759,7 @@ type UserInsertParams struct {
 	Email       string
 	Active      bool
 	Attributes  json.RawMessage
+	Scim        json.RawMessage
 	Revision    int64
 }
 
@@ -491,6 +771,7 @@ func (q *Queries) UserInsert(ctx context.Context, db DBTX, arg UserInsertParams)
 		arg.Email,
 		arg.Active,
 		arg.Attributes,
+		arg.Scim,
 		arg.Revision,
 	)
 	var i User
@@ -505,12 +786,14 @@ func (q *Queries) UserInsert(ctx context.Context, db DBTX, arg UserInsertParams)
 		&i.Revision,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.DeletedAt,
+		&i.Scim,
 	)
 	return i, err
 }
 
 const userList = `-- name: UserList :many
-SELECT id, user_name, external_id, display_name, email, active, attributes, revision, created_at, updated_at FROM users WHERE id > $1::bigint ORDER BY id LIMIT $2::int
+SELECT id, user_name, external_id, display_name, email, active, attributes, revision, created_at, updated_at, deleted_at, scim FROM users WHERE id > $1::bigint AND deleted_at IS NULL ORDER BY id LIMIT $2::int
 `
 
 type UserListParams struct {
@@ -538,6 +821,8 @@ func (q *Queries) UserList(ctx context.Context, db DBTX, arg UserListParams) ([]
 			&i.Revision,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.DeletedAt,
+			&i.Scim,
 		); err != nil {
 			return nil, err
 		}
@@ -550,9 +835,10 @@ func (q *Queries) UserList(ctx context.Context, db DBTX, arg UserListParams) ([]
 }
 
 const userListAll = `-- name: UserListAll :many
-SELECT id, user_name, external_id, display_name, email, active, attributes, revision, created_at, updated_at FROM users ORDER BY id
+SELECT id, user_name, external_id, display_name, email, active, attributes, revision, created_at, updated_at, deleted_at, scim FROM users ORDER BY id
 `
 
+// Every user, tombstones included, for the decision snapshot.
 func (q *Queries) UserListAll(ctx context.Context, db DBTX) ([]User, error) {
 	rows, err := db.Query(ctx, userListAll)
 	if err != nil {
@@ -573,6 +859,8 @@ func (q *Queries) UserListAll(ctx context.Context, db DBTX) ([]User, error) {
 			&i.Revision,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.DeletedAt,
+			&i.Scim,
 		); err != nil {
 			return nil, err
 		}
@@ -584,7 +872,17 @@ func (q *Queries) UserListAll(ctx context.Context, db DBTX) ([]User, error) {
 	return items, nil
 }
 
-const userUpdate = `-- name: UserUpdate :one
+const userMembershipsDelete = `-- name: UserMembershipsDelete :exec
+DELETE FROM memberships WHERE user_id = $1
+`
+
+// Removes every membership of a user.
+func (q *Queries) UserMembershipsDelete(ctx context.Context, db DBTX, userID int64) error {
+	_, err := db.Exec(ctx, userMembershipsDelete, userID)
+	return err
+}
+
+const userRevive = `-- name: UserRevive :one
 UPDATE users
 SET user_name = $1,
     external_id = $2,
@@ -592,31 +890,36 @@ SET user_name = $1,
     email = $4,
     active = $5,
     attributes = $6,
-    revision = $7,
+    scim = $7,
+    revision = $8,
+    deleted_at = NULL,
     updated_at = now()
-WHERE id = $8
-RETURNING id, user_name, external_id, display_name, email, active, attributes, revision, created_at, updated_at
+WHERE id = $9 AND deleted_at IS NOT NULL
+RETURNING id, user_name, external_id, display_name, email, active, attributes, revision, created_at, updated_at, deleted_at, scim
 `
 
-type UserUpdateParams struct {
+type UserReviveParams struct {
 	UserName    string
 	ExternalID  *string
 	DisplayName string
 	Email       string
 	Active      bool
 	Attributes  json.RawMessage
+	Scim        json.RawMessage
 	Revision    int64
 	ID          int64
 }
 
-func (q *Queries) UserUpdate(ctx context.Context, db DBTX, arg UserUpdateParams) (User, error) {
-	row := db.QueryRow(ctx, userUpdate,
+// Turns a tombstone back into a live user with new content.
+func (q *Queries) UserRevive(ctx context.Context, db DBTX, arg UserReviveParams) (User, error) {
+	row := db.QueryRow(ctx, userRevive,
 		arg.UserName,
 		arg.ExternalID,
 		arg.DisplayName,
 		arg.Email,
 		arg.Active,
 		arg.Attributes,
+		arg.Scim,
 		arg.Revision,
 		arg.ID,
 	)
@@ -632,6 +935,155 @@ func (q *Queries) UserUpdate(ctx context.Context, db DBTX, arg UserUpdateParams)
 		&i.Revision,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.DeletedAt,
+		&i.Scim,
+	)
+	return i, err
+}
+
+const userTombstone = `-- name: UserTombstone :one
+UPDATE users
+SET active = false,
+    deleted_at = now(),
+    revision = $1,
+    updated_at = now()
+WHERE id = $2 AND deleted_at IS NULL
+RETURNING id, user_name, external_id, display_name, email, active, attributes, revision, created_at, updated_at, deleted_at, scim
+`
+
+type UserTombstoneParams struct {
+	Revision int64
+	ID       int64
+}
+
+// Deletes a live user, keeping the row as an inactive tombstone.
+func (q *Queries) UserTombstone(ctx context.Context, db DBTX, arg UserTombstoneParams) (User, error) {
+	row := db.QueryRow(ctx, userTombstone, arg.Revision, arg.ID)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.UserName,
+		&i.ExternalID,
+		&i.DisplayName,
+		&i.Email,
+		&i.Active,
+		&i.Attributes,
+		&i.Revision,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.DeletedAt,
+		&i.Scim,
+	)
+	return i, err
+}
+
+const userTombstoneFind = `-- name: UserTombstoneFind :one
+SELECT id, user_name, external_id, display_name, email, active, attributes, revision, created_at, updated_at, deleted_at, scim FROM users
+WHERE deleted_at IS NOT NULL
+  AND (lower(user_name) = lower($1::text)
+       OR ($2::text IS NOT NULL AND external_id = $2::text))
+ORDER BY (lower(user_name) = lower($1::text)) DESC, id
+LIMIT 1
+FOR UPDATE
+`
+
+type UserTombstoneFindParams struct {
+	UserName   string
+	ExternalID *string
+}
+
+// The tombstone a new user with this name or external ID revives: the one
+// with the same name (in any case) first, else the one with the external ID.
+func (q *Queries) UserTombstoneFind(ctx context.Context, db DBTX, arg UserTombstoneFindParams) (User, error) {
+	row := db.QueryRow(ctx, userTombstoneFind, arg.UserName, arg.ExternalID)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.UserName,
+		&i.ExternalID,
+		&i.DisplayName,
+		&i.Email,
+		&i.Active,
+		&i.Attributes,
+		&i.Revision,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.DeletedAt,
+		&i.Scim,
+	)
+	return i, err
+}
+
+const userTombstoneReleaseExternalID = `-- name: UserTombstoneReleaseExternalID :exec
+UPDATE users SET external_id = NULL
+WHERE external_id = $1::text AND deleted_at IS NOT NULL AND id <> $2::bigint
+`
+
+type UserTombstoneReleaseExternalIDParams struct {
+	ExternalID string
+	KeepID     int64
+}
+
+// Takes an external ID from the tombstones other than one about to be revived.
+func (q *Queries) UserTombstoneReleaseExternalID(ctx context.Context, db DBTX, arg UserTombstoneReleaseExternalIDParams) error {
+	_, err := db.Exec(ctx, userTombstoneReleaseExternalID, arg.ExternalID, arg.KeepID)
+	return err
+}
+
+const userUpdate = `-- name: UserUpdate :one
+UPDATE users
+SET user_name = $1,
+    external_id = $2,
+    display_name = $3,
+    email = $4,
+    active = $5,
+    attributes = $6,
+    scim = $7,
+    revision = $8,
+    updated_at = now()
+WHERE id = $9 AND deleted_at IS NULL
+RETURNING id, user_name, external_id, display_name, email, active, attributes, revision, created_at, updated_at, deleted_at, scim
+`
+
+type UserUpdateParams struct {
+	UserName    string
+	ExternalID  *string
+	DisplayName string
+	Email       string
+	Active      bool
+	Attributes  json.RawMessage
+	Scim        json.RawMessage
+	Revision    int64
+	ID          int64
+}
+
+// Updates a live user; a tombstone is not found.
+func (q *Queries) UserUpdate(ctx context.Context, db DBTX, arg UserUpdateParams) (User, error) {
+	row := db.QueryRow(ctx, userUpdate,
+		arg.UserName,
+		arg.ExternalID,
+		arg.DisplayName,
+		arg.Email,
+		arg.Active,
+		arg.Attributes,
+		arg.Scim,
+		arg.Revision,
+		arg.ID,
+	)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.UserName,
+		&i.ExternalID,
+		&i.DisplayName,
+		&i.Email,
+		&i.Active,
+		&i.Attributes,
+		&i.Revision,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.DeletedAt,
+		&i.Scim,
 	)
 	return i, err
 }

@@ -9,6 +9,90 @@ import (
 	"time"
 )
 
+type AuditDecision struct {
+	DecidedAt      time.Time
+	DecisionID     string
+	Cluster        string
+	Endpoint       string
+	Operation      string
+	UserName       string
+	Groups         []string
+	QueryID        *string
+	TrinoVersion   *string
+	Outcome        string
+	Items          int32
+	Kept           int32
+	Resource       string
+	QualifiedTable *string
+	Facets         []string
+	FacetsCapped   bool
+	Result         json.RawMessage
+	Decider        string
+	Explanation    json.RawMessage
+	ExplainCapped  bool
+	Error          *string
+	Revision       int64
+	LatencyUs      int64
+	Input          json.RawMessage
+}
+
+type AuditDecisionsStaging struct {
+	DecidedAt      time.Time
+	DecisionID     string
+	Cluster        string
+	Endpoint       string
+	Operation      string
+	UserName       string
+	Groups         []string
+	QueryID        *string
+	TrinoVersion   *string
+	Outcome        string
+	Items          int32
+	Kept           int32
+	Resource       string
+	QualifiedTable *string
+	Facets         []string
+	FacetsCapped   bool
+	Result         json.RawMessage
+	Decider        string
+	Explanation    json.RawMessage
+	ExplainCapped  bool
+	Error          *string
+	Revision       int64
+	LatencyUs      int64
+	Input          json.RawMessage
+}
+
+type AuditQuery struct {
+	Cluster             string
+	QueryID             string
+	State               string
+	UserName            string
+	Principal           *string
+	Source              *string
+	Catalog             *string
+	SchemaName          *string
+	Query               string
+	QueryType           *string
+	ServerVersion       *string
+	RemoteClientAddress *string
+	CreateTime          time.Time
+	ExecutionStartTime  *time.Time
+	EndTime             *time.Time
+	ErrorCode           *string
+	ErrorType           *string
+	FailureMessage      *string
+	Inputs              json.RawMessage
+	ReceivedAt          time.Time
+}
+
+type AuditSampling struct {
+	Hour      time.Time
+	Operation string
+	Reason    string
+	Count     int64
+}
+
 type ChangeLog struct {
 	ID         int64
 	Revision   int64
@@ -86,4 +170,26 @@ type User struct {
 	Revision    int64
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+	DeletedAt   *time.Time
+	Scim        json.RawMessage
+}
+
+type WebhookEvent struct {
+	Source     string
+	EventID    string
+	EventType  string
+	Subject    string
+	OccurredAt time.Time
+	Status     string
+	Note       string
+	Revision   *int64
+	ReceivedAt time.Time
+}
+
+type WebhookSubject struct {
+	Source         string
+	Subject        string
+	LastOccurredAt time.Time
+	LastEventID    string
+	UpdatedAt      time.Time
 }
