@@ -117,11 +117,17 @@ func (e *Engine) DecideWith(ctx context.Context, s *Snapshot, req *Request) (*De
 	if req.Op == trino.OpUnknown {
 		e.warnUnknown(req.Action.Operation)
 	}
+	if s.Directory != nil {
+		s.Directory.Enrich(&req.Subject)
+	}
 	d := &Decision{Revision: s.Revision}
 	var x *Explanation
 	if req.Explain {
 		x = newExplanation(s, req)
 		d.Explanation = x
+	}
+	if why := e.disabled(s, req); why != "" {
+		return d, e.decideDisabled(req, d, x, why)
 	}
 	switch req.Endpoint {
 	case trino.EndpointAllow:
@@ -137,6 +143,44 @@ func (e *Engine) DecideWith(ctx context.Context, s *Snapshot, req *Request) (*De
 	}
 	return nil, fmt.Errorf("unknown endpoint %d", req.Endpoint)
 }
+
+// disabled returns why the directory denies the whole request: the user
+// is disabled, or the user to impersonate is.
+func (e *Engine) disabled(s *Snapshot, req *Request) string {
+	if req.Subject.Disabled != "" {
+		return "user " + req.Subject.User + ": " + req.Subject.Disabled
+	}
+	if req.Op == trino.OpImpersonateUser && s.Directory != nil && req.Action.Resource != nil && req.Action.Resource.User != nil {
+		target := req.Action.Resource.User.User
+		if why := s.Directory.Disabled(target); why != "" {
+			return "impersonated user " + target + ": " + why
+		}
+	}
+	return ""
+}
+
+// decideDisabled answers a request the directory denies: false, no batch
+// item, a row filter that keeps no row; a mask request fails, since no
+// mask answer is safe for a user who may not query at all.
+func (e *Engine) decideDisabled(req *Request, d *Decision, x *Explanation, why string) error {
+	reason := Reason{Message: why}
+	x.addSource(SourceDirectory, Deny, reason, nil)
+	switch req.Endpoint {
+	case trino.EndpointAllow:
+		x.finish(false)
+	case trino.EndpointBatch:
+		x.finishBatch(req.Items(), nil)
+	case trino.EndpointRowFilters:
+		d.Filters = []trino.ViewExpression{{Expression: "false"}}
+		x.finishFilters(d.Filters)
+	default:
+		return &SourceError{Source: SourceDirectory, Err: errors.New(why)}
+	}
+	return nil
+}
+
+// SourceDirectory names the directory in explanations and errors.
+const SourceDirectory = "directory"
 
 func (e *Engine) warnUnknown(op string) {
 	e.mu.Lock()

@@ -53,6 +53,10 @@ type Snapshot struct {
 	// the files in file mode, the store in database mode.
 	Origin  string
 	BuiltAt time.Time
+	// Directory, when set, enriches every request's subject with the
+	// directory's groups and attributes, and denies its deactivated and
+	// deleted users. Set it before the snapshot is swapped in.
+	Directory *Directory
 
 	clusters map[string]*PolicySet
 }

@@ -146,6 +146,14 @@ type Subject struct {
 	// Attributes are the directory's attributes for the user; nil when the
 	// directory has none.
 	Attributes map[string]any
+	// Known reports that the directory has the user.
+	Known bool
+	// Disabled, when set, says why every check for the user is denied
+	// (deactivated, deleted, or unknown under a deny rule); no source is
+	// asked.
+	Disabled string
+
+	enriched bool // the directory was applied
 }
 
 // Request is one decision request as sources see it.

@@ -194,3 +194,58 @@ func TestPostgresOutage(t *testing.T) {
 	}, 20*time.Second, 100*time.Millisecond)
 	require.Eventually(t, func() bool { return !allowed(t, base) }, 20*time.Second, 20*time.Millisecond, "and follows changes again")
 }
+
+// TestDirectoryReachesDecisions: directory groups join Trino's groups in
+// every source, and deactivating a user denies them everything, on every
+// replica within a second.
+func TestDirectoryReachesDecisions(t *testing.T) {
+	t.Parallel()
+	url := pgtest.NewDatabase(t)
+	ctx := context.Background()
+	writer, err := store.Open(ctx, url, store.Options{})
+	require.NoError(t, err)
+	defer writer.Close()
+	putRules(t, writer, `{"catalogs":[{"group":"finance","catalog":"tpch","allow":"read-only"},{"catalog":"system","allow":"read-only"}]}`)
+	_, a := replica(t, url)
+	_, b := replica(t, url)
+	execQuery := `{"input":{"context":{"identity":{"user":"alice","groups":[]},"softwareStack":{"trinoVersion":"476"}},"action":{"operation":"ExecuteQuery"}}}`
+	for _, base := range []string{a, b} {
+		require.Eventually(t, func() bool { return !allowed(t, base) }, 10*time.Second, 10*time.Millisecond)
+		require.JSONEq(t, `true`, string(post(t, base+"/v1/data/trino/allow", execQuery).Result), "an unknown user passes on what Trino sends")
+	}
+
+	// The identity system adds alice to finance: both replicas follow.
+	u, err := writer.UserCreate(ctx, "test", store.User{UserName: "alice", Active: true})
+	require.NoError(t, err)
+	_, err = writer.GroupCreate(ctx, "test", store.Group{Name: "finance"})
+	require.NoError(t, err)
+	start := time.Now()
+	require.NoError(t, writer.GroupMemberAdd(ctx, "test", "finance", "alice"))
+	for _, base := range []string{a, b} {
+		require.Eventually(t, func() bool { return allowed(t, base) }, 10*time.Second, 5*time.Millisecond)
+	}
+	require.Less(t, time.Since(start), propagation(), "a membership reaches decisions within a second")
+	x := post(t, a+"/v1/data/trino/allow?explain=true", catalogCheck)
+	require.Contains(t, string(x.Explanation), `"groups":["finance"]`)
+
+	// Deactivated: denied everything, ExecuteQuery included.
+	u.Active = false
+	start = time.Now()
+	_, err = writer.UserUpdate(ctx, "test", u)
+	require.NoError(t, err)
+	for _, base := range []string{a, b} {
+		require.Eventually(t, func() bool {
+			return string(post(t, base+"/v1/data/trino/allow", execQuery).Result) == "false"
+		}, 10*time.Second, 5*time.Millisecond)
+		require.False(t, allowed(t, base))
+	}
+	require.Less(t, time.Since(start), propagation(), "a deactivation reaches decisions within a second")
+	x = post(t, a+"/v1/data/trino/allow?explain=true", execQuery)
+	require.Contains(t, string(x.Explanation), "deactivated in the directory")
+
+	// Deleted: still denied; the deletion does not make alice an unknown
+	// user who would pass.
+	require.NoError(t, writer.UserDelete(ctx, "test", u.ID))
+	time.Sleep(propagation())
+	require.JSONEq(t, `false`, string(post(t, b+"/v1/data/trino/allow", execQuery).Result))
+}

@@ -11,6 +11,9 @@ import (
 	"github.com/trino-warden/warden/policy/rego"
 	"github.com/trino-warden/warden/server/auth"
 	"github.com/trino-warden/warden/server/config"
+	"github.com/trino-warden/warden/webhooks/events"
+	"github.com/trino-warden/warden/webhooks/keycloak"
+	"github.com/trino-warden/warden/webhooks/scim"
 )
 
 // OptionsFromConfig maps the validated configuration onto server options.
@@ -48,7 +51,23 @@ func OptionsFromConfig(cfg config.Config, logger *slog.Logger) Options {
 		ShutdownTimeout:   cfg.Shutdown.Timeout,
 		Policy:            pc,
 		ReloadInterval:    cfg.ReloadInterval,
+		Identity:          cfg.Identity.Options(),
+		SCIM:              scimOptions(cfg.SCIM),
+		Events:            events.Options{Secrets: cfg.Webhooks.EventsSecrets, Tolerance: cfg.Webhooks.EventsTolerance},
+		Keycloak: keycloak.Options{Secrets: cfg.Webhooks.KeycloakSecrets, BaseURL: cfg.Webhooks.KeycloakURL,
+			Realm: cfg.Webhooks.KeycloakRealm, ClientID: cfg.Webhooks.KeycloakClientID,
+			ClientSecret: cfg.Webhooks.KeycloakClientSecret, MaxEventAge: cfg.Webhooks.KeycloakMaxEventAge},
+		WebhookRetention: cfg.Webhooks.Retention,
 	}
+}
+
+func scimOptions(c config.SCIMConfig) scim.Options {
+	names, tokens, _ := c.Clients() // Validate refused malformed pairs
+	o := scim.Options{BaseURL: c.BaseURL}
+	for i := range names {
+		o.Clients = append(o.Clients, scim.Client{Name: names[i], Token: tokens[i]})
+	}
+	return o
 }
 
 // AuthenticatorFromConfig returns the admin API's authenticator, nil when

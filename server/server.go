@@ -26,6 +26,9 @@ import (
 	"github.com/trino-warden/warden/server/adminapi"
 	"github.com/trino-warden/warden/server/auth"
 	"github.com/trino-warden/warden/store"
+	"github.com/trino-warden/warden/webhooks/events"
+	"github.com/trino-warden/warden/webhooks/keycloak"
+	"github.com/trino-warden/warden/webhooks/scim"
 )
 
 // Options configure a Server. Run builds them from the configuration.
@@ -58,6 +61,18 @@ type Options struct {
 	// Registry, when set, is the Prometheus registry /metrics serves, so
 	// that other parts (the grants source) can register on it too.
 	Registry *prometheus.Registry
+	// Identity maps the store's directory users to Trino user names
+	// (database mode).
+	Identity policy.IdentityOptions
+	// SCIM, Events and Keycloak configure the identity endpoints of the
+	// admin listener (database mode); each is on when it has clients or
+	// secrets.
+	SCIM     scim.Options
+	Events   events.Options
+	Keycloak keycloak.Options
+	// WebhookRetention is how long delivered webhook event IDs are kept
+	// for deduplication (0 keeps them forever).
+	WebhookRetention time.Duration
 }
 
 // policyLoader keeps the engine's snapshot current: from files in file
@@ -127,7 +142,8 @@ func New(opts Options, logger *slog.Logger) *Server {
 			clusters = append(clusters, name)
 		}
 		s.watcher = loader.NewStoreWatcher(opts.Store, s.engine, loader.StoreOptions{Logger: logger, Rego: opts.Policy.Rego,
-			Clusters: clusters, ReloadFunc: s.metrics.reloaded, Extra: opts.Policy.Extra, RevisionFunc: revisionFunc})
+			Clusters: clusters, ReloadFunc: s.metrics.reloaded, Extra: opts.Policy.Extra, RevisionFunc: revisionFunc,
+			Identity: opts.Identity})
 	} else {
 		s.watcher = loader.NewWatcher(opts.Policy, s.engine, loader.WatcherOptions{Logger: logger, Interval: opts.ReloadInterval, ReloadFunc: s.metrics.reloaded})
 	}
@@ -188,11 +204,83 @@ func (s *Server) adminRoutes() *gin.Engine {
 		r.Any("/scim/v2/*path", unavailable("SCIM provisioning needs database mode: set WARDEN_DATABASE_URL (--database-url); this Warden runs in file mode"))
 		r.Any("/webhooks/*path", unavailable("identity webhooks need database mode: set WARDEN_DATABASE_URL (--database-url); this Warden runs in file mode"))
 	} else {
-		r.Any("/scim/v2/*path", unavailable("SCIM provisioning is not available in this version of Warden"))
-		r.Any("/webhooks/*path", unavailable("identity webhooks are not available in this version of Warden"))
+		s.identityRoutes(r)
 	}
 	s.commonRoutes(r)
 	return r
+}
+
+// identityRoutes mounts SCIM and the webhooks, each when it is configured;
+// one that is not answers 503 saying which setting turns it on. A
+// configuration that cannot build a handler was refused by Validate, so a
+// failure here is logged and the endpoint stays off.
+func (s *Server) identityRoutes(r *gin.Engine) {
+	off := func(path, msg string) { r.Any(path, unavailable(msg)) }
+	if len(s.cfg.SCIM.Clients) == 0 {
+		off(scim.MountPath+"/*path", "SCIM provisioning is off: set scim.tokens (WARDEN_SCIM_TOKENS) to name:token pairs")
+	} else if h, err := scim.NewHandler(s.cfg.Store, s.withRegistry(s.cfg.SCIM)); err != nil {
+		s.logger.Error("SCIM provisioning is off", "error", err)
+		off(scim.MountPath+"/*path", "SCIM provisioning is misconfigured: "+err.Error())
+	} else {
+		r.Any(scim.MountPath, gin.WrapH(h))
+		r.Any(scim.MountPath+"/*path", gin.WrapH(h))
+	}
+	eo := s.cfg.Events
+	eo.Logger, eo.Registerer = s.logger, s.metrics.registry
+	if eo.Validate == nil {
+		eo.Validate = func(_ string, docs []store.PolicyDocument) error {
+			d, err := loader.DocumentsFromStore(docs)
+			if err != nil {
+				return err
+			}
+			_, err = loader.BuildSet(d, s.cfg.Policy.Rego)
+			return err
+		}
+	}
+	if len(eo.Secrets) == 0 {
+		off(events.MountPath, "the events webhook is off: set webhooks.events_secrets (WARDEN_WEBHOOKS_EVENTS_SECRETS)")
+	} else if h, err := events.NewHandler(s.cfg.Store, eo); err != nil {
+		s.logger.Error("the events webhook is off", "error", err)
+		off(events.MountPath, "the events webhook is misconfigured: "+err.Error())
+	} else {
+		r.POST(events.MountPath, gin.WrapH(h))
+	}
+	ko := s.cfg.Keycloak
+	ko.Logger, ko.Registerer = s.logger, s.metrics.registry
+	if len(ko.Secrets) == 0 {
+		off(keycloak.MountPath, "the Keycloak webhook is off: set webhooks.keycloak_secrets (WARDEN_WEBHOOKS_KEYCLOAK_SECRETS) and the keycloak_* settings")
+	} else if h, err := keycloak.NewHandler(s.cfg.Store, ko); err != nil {
+		s.logger.Error("the Keycloak webhook is off", "error", err)
+		off(keycloak.MountPath, "the Keycloak webhook is misconfigured: "+err.Error())
+	} else {
+		r.POST(keycloak.MountPath, gin.WrapH(h))
+	}
+}
+
+// purgeWebhookEvents deletes delivered webhook event IDs older than the
+// retention, at start and then hourly.
+func (s *Server) purgeWebhookEvents(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		n, err := s.cfg.Store.WebhookEventPurge(ctx, s.cfg.WebhookRetention)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			s.logger.Warn("purging old webhook events failed; retrying in an hour", "error", err)
+		case n > 0:
+			s.logger.Info("purged old webhook events", "deleted", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (s *Server) withRegistry(o scim.Options) scim.Options {
+	o.Logger, o.Registerer = s.logger, s.metrics.registry
+	return o
 }
 
 func unavailable(msg string) gin.HandlerFunc {
@@ -347,6 +435,9 @@ func (s *Server) Run(ctx context.Context) error {
 	go s.watcher.Run(watchCtx)
 	if s.api != nil {
 		go s.api.RunOutbox(watchCtx, time.Second, s.logger)
+	}
+	if s.cfg.Store != nil && s.cfg.WebhookRetention > 0 {
+		go s.purgeWebhookEvents(watchCtx)
 	}
 
 	select {

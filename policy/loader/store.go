@@ -34,6 +34,9 @@ type StoreOptions struct {
 	// RevisionFunc, when set, hears every revision the store announces,
 	// before the snapshot is rebuilt (caches keyed by revision).
 	RevisionFunc func(revision int64)
+	// Identity maps the store's directory users to Trino user names; every
+	// snapshot carries the directory built with it.
+	Identity policy.IdentityOptions
 }
 
 // StoreWatcher keeps an engine's snapshot equal to the policy in the store:
@@ -49,6 +52,15 @@ type StoreWatcher struct {
 	mu       sync.Mutex
 	revision int64
 	lastErr  error
+	// sets are the policy sets built so far, by cluster, with the policy
+	// revision they were built from: a directory change does not
+	// recompile the policy.
+	sets map[string]builtSet
+}
+
+type builtSet struct {
+	revision int64
+	ps       *policy.PolicySet
 }
 
 // NewStoreWatcher returns a watcher; call Load, then Run.
@@ -130,7 +142,30 @@ func (w *StoreWatcher) build(ctx context.Context) (*policy.Snapshot, error) {
 	if len(names) > 0 {
 		origin += "; clusters: " + strings.Join(names, ", ")
 	}
-	return policy.NewSnapshot(rev, origin, clusters)
+	dir, err := w.directory(ctx)
+	if err != nil {
+		return nil, err
+	}
+	snap, err := policy.NewSnapshot(rev, origin, clusters)
+	if err != nil {
+		return nil, err
+	}
+	snap.Directory = dir
+	return snap, nil
+}
+
+// directory reads the store's directory and indexes it for decisions.
+func (w *StoreWatcher) directory(ctx context.Context) (*policy.Directory, error) {
+	d, _, err := w.st.DirectorySnapshot(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading the directory: %w", err)
+	}
+	users := make([]policy.DirectoryUser, len(d.Users))
+	for i, u := range d.Users {
+		users[i] = policy.DirectoryUser{UserName: u.UserName, Email: u.Email, ExternalID: u.ExternalID,
+			Active: u.Active, Deleted: u.Deleted, Groups: u.Groups, Attributes: u.Attributes}
+	}
+	return policy.NewDirectory(w.opts.Identity, users)
 }
 
 // clusterSet builds a cluster's policy set from the store; nil when the
@@ -143,11 +178,22 @@ func (w *StoreWatcher) clusterSet(ctx context.Context, cluster string) (*policy.
 	if err != nil {
 		return nil, err
 	}
+	if b, ok := w.sets[cluster]; ok && b.revision == set.Revision {
+		return b.ps, nil
+	}
 	d, err := DocumentsFromStore(set.Documents)
 	if err != nil {
 		return nil, err
 	}
-	return BuildSet(d, w.opts.Rego, w.opts.Extra...)
+	ps, err := BuildSet(d, w.opts.Rego, w.opts.Extra...)
+	if err != nil {
+		return nil, err
+	}
+	if w.sets == nil {
+		w.sets = map[string]builtSet{}
+	}
+	w.sets[cluster] = builtSet{revision: set.Revision, ps: ps}
+	return ps, nil
 }
 
 // DocumentsFromStore turns stored policy documents into Documents: at most

@@ -184,22 +184,30 @@ func (a *API) who(c *gin.Context) {
 		Decider string   `json:"decider"`
 	}
 	allowed := []entry{}
+	var dir *policy.Directory
+	if snap := a.opts.Engine.Snapshot(); snap != nil {
+		dir = snap.Directory
+	}
 	for _, u := range users {
 		if !u.Active {
 			continue
 		}
-		groups, _, err := a.directoryGroups(ctx, u.UserName)
-		if err != nil {
-			failErr(c, err)
-			return
+		// The name Trino would send for this user, under identity.*; the
+		// engine adds the directory's groups itself.
+		name := u.UserName
+		if dir != nil {
+			if name = dir.NameOf(policy.DirectoryUser{UserName: u.UserName, Email: u.Email, ExternalID: u.ExternalID,
+				Attributes: u.Attributes}); name == "" {
+				continue
+			}
 		}
-		d, err := a.opts.Engine.Decide(ctx, requestFor(op, o, cluster, u.UserName, groups))
+		d, err := a.opts.Engine.Decide(ctx, requestFor(op, o, cluster, name, nil))
 		if err != nil {
 			failErr(c, err)
 			return
 		}
 		if d.Allowed {
-			allowed = append(allowed, entry{User: u.UserName, Groups: groups, Decider: d.Explanation.Decider})
+			allowed = append(allowed, entry{User: name, Groups: d.Explanation.Groups, Decider: d.Explanation.Decider})
 		}
 	}
 	resp := gin.H{"object": o.String(), "privilege": priv, "cluster": cluster, "allowed": allowed, "checked": len(users),

@@ -21,6 +21,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/trino-warden/warden/policy"
 )
 
 // Config is the whole of Warden's configuration.
@@ -36,6 +38,9 @@ type Config struct {
 
 	Rego     RegoConfig     `yaml:"rego"`
 	OpenFGA  OpenFGAConfig  `yaml:"openfga"`
+	Identity IdentityConfig `yaml:"identity"`
+	SCIM     SCIMConfig     `yaml:"scim"`
+	Webhooks WebhooksConfig `yaml:"webhooks"`
 	OIDC     OIDCConfig     `yaml:"oidc"`
 	TLS      TLSConfig      `yaml:"tls"`
 	Log      LogConfig      `yaml:"log"`
@@ -60,6 +65,76 @@ type OpenFGAConfig struct {
 	APIToken        string        `yaml:"api_token" secret:"true" help:"Bearer token for the OpenFGA API"`
 	CacheTTL        time.Duration `yaml:"cache_ttl" help:"How long a grants answer is reused; Warden's own writes and OpenFGA's change feed invalidate sooner, but an expiring grant can be honoured this long past its expiry"`
 	ChangesInterval time.Duration `yaml:"changes_interval" help:"How often OpenFGA's change feed is read for tuples other systems wrote"`
+}
+
+// IdentityConfig says how directory users (pushed by SCIM and webhooks)
+// map to the user names Trino sends. docs/identity.md describes the usual
+// Keycloak, Okta and Entra ID setups.
+type IdentityConfig struct {
+	UserNameFrom string   `yaml:"user_name_from" help:"Which directory value is the Trino user name: user_name, email, external_id or attribute:<name>"`
+	Normalize    []string `yaml:"normalize" help:"Normalisations applied in order to both the directory value and Trino's user name: lower, strip_domain, trim"`
+	UnknownUsers string   `yaml:"unknown_users" help:"Users not in the directory: pass (decide on what Trino sends) or deny (deny everything)"`
+	ServiceUsers []string `yaml:"service_users" help:"User names that pass even when unknown_users is deny (service accounts, the view reconciler)"`
+}
+
+// Validate checks the identity mapping.
+func (c IdentityConfig) Validate() error {
+	return c.Options().Validate()
+}
+
+// Options returns the mapping as the policy engine takes it.
+func (c IdentityConfig) Options() policy.IdentityOptions {
+	return policy.IdentityOptions{UserNameFrom: c.UserNameFrom, Normalize: c.Normalize, Unknown: c.UnknownUsers, ServiceUsers: c.ServiceUsers}
+}
+
+// SCIMConfig configures the SCIM 2.0 service provider at /scim/v2 on the
+// admin listener (database mode). docs/scim.md has the vendor setups.
+type SCIMConfig struct {
+	Tokens  []string `yaml:"tokens" secret:"true" help:"SCIM clients as name:token pairs, one per identity provider; the token is the bearer token it sends. Empty turns SCIM off"`
+	BaseURL string   `yaml:"base_url" help:"External URL of the SCIM root for meta.location (e.g. https://warden.example.com/scim/v2); empty derives it from each request"`
+}
+
+// Validate checks that every token is a name:token pair.
+func (c SCIMConfig) Validate() error {
+	_, _, err := c.Clients()
+	return err
+}
+
+// Clients splits Tokens into names and tokens.
+func (c SCIMConfig) Clients() (names, tokens []string, err error) {
+	for i, t := range c.Tokens {
+		name, tok, ok := strings.Cut(t, ":")
+		if !ok || name == "" || tok == "" {
+			return nil, nil, fmt.Errorf("scim.tokens[%d]: want name:token", i)
+		}
+		names, tokens = append(names, name), append(tokens, tok)
+	}
+	return names, tokens, nil
+}
+
+// WebhooksConfig configures the identity and policy webhooks on the admin
+// listener (database mode). docs/webhooks.md describes them.
+type WebhooksConfig struct {
+	EventsSecrets        []string      `yaml:"events_secrets" secret:"true" help:"Standard Webhooks secrets (whsec_...) accepted at /webhooks/events; list two while rotating. Empty turns the endpoint off"`
+	EventsTolerance      time.Duration `yaml:"events_tolerance" help:"How far a webhook-timestamp may be from now, either way (replay window)"`
+	KeycloakSecrets      []string      `yaml:"keycloak_secrets" secret:"true" help:"Secrets of the keycloak-events webhook accepted at /webhooks/keycloak. Empty turns the endpoint off"`
+	KeycloakURL          string        `yaml:"keycloak_url" help:"Keycloak's root URL, for reading users and groups the events name only by ID"`
+	KeycloakRealm        string        `yaml:"keycloak_realm" help:"The Keycloak realm whose events are taken"`
+	KeycloakClientID     string        `yaml:"keycloak_client_id" help:"Confidential Keycloak client (service account with view-users) for the admin API"`
+	KeycloakClientSecret string        `yaml:"keycloak_client_secret" secret:"true" help:"Secret of keycloak_client_id"`
+	KeycloakMaxEventAge  time.Duration `yaml:"keycloak_max_event_age" help:"Keycloak events older than this are refused (the extension signs no timestamp)"`
+	Retention            time.Duration `yaml:"retention" help:"How long delivered event IDs are kept for deduplication; keep it longer than senders retry"`
+}
+
+// Validate checks the Keycloak settings are complete when it is on.
+func (c WebhooksConfig) Validate() error {
+	if len(c.KeycloakSecrets) > 0 && (c.KeycloakURL == "" || c.KeycloakRealm == "" || c.KeycloakClientID == "" || c.KeycloakClientSecret == "") {
+		return errors.New("webhooks.keycloak_secrets is set: webhooks.keycloak_url, keycloak_realm, keycloak_client_id and keycloak_client_secret are needed too")
+	}
+	if c.Retention > 0 && c.Retention < c.KeycloakMaxEventAge {
+		return errors.New("webhooks.retention must be at least webhooks.keycloak_max_event_age, or a replay could pass deduplication")
+	}
+	return nil
 }
 
 // OIDCConfig configures authentication of the admin API.
@@ -126,8 +201,13 @@ func Default() Config {
 		AdminAddr: "127.0.0.1:8182",
 		OIDC: OIDCConfig{RoleClaim: "groups", NameClaim: "preferred_username",
 			AdminValues: []string{"warden-admins"}, OwnerValues: []string{"warden-data-owners"}, ReaderValues: []string{"warden-readers"}},
-		TLS:            TLSConfig{ClientAuth: "require"},
-		OpenFGA:        OpenFGAConfig{CacheTTL: 10 * time.Second, ChangesInterval: 5 * time.Second},
+		TLS:     TLSConfig{ClientAuth: "require"},
+		OpenFGA: OpenFGAConfig{CacheTTL: 10 * time.Second, ChangesInterval: 5 * time.Second},
+		SCIM:    SCIMConfig{Tokens: []string{}},
+		Webhooks: WebhooksConfig{EventsSecrets: []string{}, EventsTolerance: 5 * time.Minute, KeycloakSecrets: []string{},
+			KeycloakMaxEventAge: 24 * time.Hour, Retention: 30 * 24 * time.Hour},
+		Identity: IdentityConfig{UserNameFrom: policy.NameFromUserName, Normalize: []string{}, UnknownUsers: policy.UnknownPass,
+			ServiceUsers: []string{}},
 		ReloadInterval: time.Second,
 		Rego:           RegoConfig{EvalTimeout: 10 * time.Second},
 		Log:            LogConfig{Level: "info", Format: "json"},
@@ -193,7 +273,7 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("clusters.%s: name must match %s", name, clusterNameRE))
 		}
 	}
-	errs = append(errs, c.Log.Validate(), c.Decision.Validate(), c.HTTP.Validate(), c.Shutdown.Validate())
+	errs = append(errs, c.Identity.Validate(), c.SCIM.Validate(), c.Webhooks.Validate(), c.Log.Validate(), c.Decision.Validate(), c.HTTP.Validate(), c.Shutdown.Validate())
 	return errors.Join(errs...)
 }
 
