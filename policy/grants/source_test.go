@@ -521,3 +521,32 @@ func TestEmbedded(t *testing.T) {
 	require.NotEmpty(t, src.StoreID())
 	require.NotEmpty(t, src.ModelID())
 }
+
+// TestScratch: a scratch copy takes removals and additions that the live
+// store never sees, and is deleted afterwards.
+func TestScratch(t *testing.T) {
+	t.Parallel()
+	tb := setup(t, fgatest.Shared(t), nil)
+	ctx := context.Background()
+	orders := grant(t, "group:analysts", "select", "table:c.s.orders")
+	items := grant(t, "user:alice", "select", "table:c.s.items")
+	require.NoError(t, tb.src.WriteTuples(ctx, []grants.Tuple{orders}, nil))
+	allowed := func(src *grants.Source, table string) bool {
+		v, err := src.Authorize(ctx, tableReq(trino.OpSelectFromColumns, "alice", []string{"analysts"}, "c", "s", table))
+		require.NoError(t, err)
+		return v.Effect == policy.Allow
+	}
+	scratch, cleanup, err := tb.src.Scratch(ctx, []grants.Tuple{items}, []grants.Tuple{orders})
+	require.NoError(t, err)
+	require.NotEqual(t, tb.storeID, scratch.StoreID())
+	require.False(t, allowed(scratch, "orders"), "the copy lost the removed grant")
+	require.True(t, allowed(scratch, "items"), "and has the added one")
+	require.True(t, allowed(tb.src, "orders"), "the live store is untouched")
+	require.False(t, allowed(tb.src, "items"))
+	scratch.Close()
+	cleanup()
+	_, err = tb.client.GetStore(ctx).Options(fgaclient.ClientGetStoreOptions{StoreId: ptr(scratch.StoreID())}).Execute()
+	require.Error(t, err, "the scratch store is deleted")
+}
+
+func ptr[T any](v T) *T { return &v }
