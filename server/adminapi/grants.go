@@ -114,6 +114,9 @@ func (a *API) grantChange(c *gin.Context, action string) {
 	if !ok || !a.mayAdminister(c, g) {
 		return
 	}
+	if action == "grant.create" && !a.roleMustExist(c, g) {
+		return
+	}
 	ctx := c.Request.Context()
 	change := tupleChange{Writes: []grants.Tuple{t}}
 	var before, after any = nil, g

@@ -128,7 +128,19 @@ func TestGrantsThroughTheAPI(t *testing.T) {
 	require.Equal(t, 200, r.status, r.raw)
 	require.Eventually(t, func() bool { return allowedOn(decB, selectOrders("bob", "analysts")) }, 10*time.Second, 5*time.Millisecond)
 
-	// Roles: assign and grant through the same endpoint, then view.
+	// Roles: created first, then assigned and granted through the same
+	// endpoint, then viewed.
+	r = call("POST", adminA, adminTok, `{"principal":"user:erin","privilege":"assignee","object":"role:auditor"}`)
+	require.Equal(t, 400, r.status, "a role nobody created: %s", r.raw)
+	require.Contains(t, r.body["message"], "POST /api/v1/roles")
+	r = b.doURL(t, "POST", adminA, "/api/v1/roles", ownerTok, `{"name":"auditor"}`)
+	require.Equal(t, 403, r.status, "creating roles is for admins: %s", r.raw)
+	r = b.doURL(t, "POST", adminA, "/api/v1/roles", adminTok, `{"name":"bad name"}`)
+	require.Equal(t, 400, r.status, r.raw)
+	r = b.doURL(t, "POST", adminA, "/api/v1/roles", adminTok, `{"name":"auditor","description":"reads lineitem"}`)
+	require.Equal(t, 201, r.status, r.raw)
+	r = b.doURL(t, "POST", adminA, "/api/v1/roles", adminTok, `{"name":"auditor"}`)
+	require.Equal(t, 409, r.status, r.raw)
 	r = call("POST", adminA, adminTok, `{"principal":"user:erin","privilege":"assignee","object":"role:auditor"}`)
 	require.Equal(t, 200, r.status, r.raw)
 	r = call("POST", adminA, adminTok, `{"principal":"role:auditor","privilege":"select","object":"table:tpch.sf1.lineitem"}`)
@@ -137,8 +149,25 @@ func TestGrantsThroughTheAPI(t *testing.T) {
 	require.Equal(t, 200, r.status, r.raw)
 	require.Equal(t, []any{"user:erin"}, r.body["assignees"])
 	require.Len(t, r.body["grants"], 1)
+	require.Equal(t, "reads lineitem", r.body["description"])
+	require.Equal(t, "ann (a1)", r.body["created_by"], "who created it")
+	r = b.doURL(t, "GET", adminA, "/api/v1/roles", readerTok, "")
+	require.Equal(t, 200, r.status, r.raw)
+	require.Len(t, r.body["roles"], 1)
+	r = b.doURL(t, "DELETE", adminA, "/api/v1/roles/auditor", adminTok, "")
+	require.Equal(t, 409, r.status, "a role with assignees is not deleted: %s", r.raw)
 	lineitem := `{"input":{"context":{"identity":{"user":"erin","groups":[]},"softwareStack":{"trinoVersion":"476"}},"action":{"operation":"SelectFromColumns","resource":{"table":{"catalogName":"tpch","schemaName":"sf1","tableName":"lineitem","columns":[]}}}}}`
 	require.Eventually(t, func() bool { return allowedOn(decB, lineitem) }, 10*time.Second, 5*time.Millisecond, "a role's grant reaches its assignees")
+	for _, g := range []string{`{"principal":"user:erin","privilege":"assignee","object":"role:auditor"}`,
+		`{"principal":"role:auditor","privilege":"select","object":"table:tpch.sf1.lineitem"}`} {
+		r = call("DELETE", adminA, adminTok, g)
+		require.Equal(t, 200, r.status, r.raw)
+	}
+	r = b.doURL(t, "DELETE", adminA, "/api/v1/roles/auditor", adminTok, "")
+	require.Equal(t, 204, r.status, "an empty role is deleted: %s", r.raw)
+	r = b.doURL(t, "DELETE", adminA, "/api/v1/roles/auditor", adminTok, "")
+	require.Equal(t, 404, r.status, r.raw)
+	require.Eventually(t, func() bool { return !allowedOn(decB, lineitem) }, 10*time.Second, 5*time.Millisecond)
 
 	r = b.doURL(t, "GET", adminA, "/api/v1/grants?principal=user:alice", readerTok, "")
 	require.Equal(t, 200, r.status, r.raw)
@@ -160,7 +189,10 @@ func TestGrantsThroughTheAPI(t *testing.T) {
 
 	r = b.doURL(t, "GET", adminA, "/api/v1/changes?object_type=grant", readerTok, "")
 	require.Equal(t, 200, r.status)
-	require.Len(t, r.body["changes"], 8, "every grant change is in the change log")
+	require.Len(t, r.body["changes"], 10, "every grant change is in the change log")
+	r = b.doURL(t, "GET", adminA, "/api/v1/changes?object_type=role", readerTok, "")
+	require.Equal(t, 200, r.status)
+	require.Len(t, r.body["changes"], 2, "the role's creation and deletion are in the change log")
 
 	// Divergence: consistent, until someone deletes a tuple behind Warden's back.
 	r = b.doURL(t, "GET", adminA, "/api/v1/grants/divergence", readerTok, "")

@@ -159,6 +159,14 @@ type RevisionCounter struct {
 	UpdatedAt time.Time
 }
 
+type Role struct {
+	Name        string
+	Description string
+	CreatedBy   string
+	Revision    int64
+	CreatedAt   time.Time
+}
+
 type User struct {
 	ID          int64
 	UserName    string
