@@ -8,6 +8,7 @@
 //	warden rules validate FILE…     check rules.json files as Trino would load them
 //	warden policy test DIR          run Rego unit tests, as opa test does
 //	warden policy push|ls|rollback  manage policy through the admin API
+//	warden audit decisions|get|denies|queries|changes  read the audit
 //	warden version                  print the version
 package main
 
@@ -46,6 +47,7 @@ commands:
   policy test      run Rego unit tests in a directory, as opa test does
   policy push|ls|rollback
                    upload a policy, list its revisions, roll back (admin API)
+  audit            recorded decisions, denials and Trino queries (admin API)
   version          print the version
 
 Run 'warden <command> -h' for a command's flags.
@@ -85,6 +87,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = rulesValidate(args[2:], stdout)
 	case "policy":
 		err = policyCmd(args[1:], stdout, stderr)
+	case "audit":
+		err = auditCmd(args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "warden", version)
 	case "help", "-h", "--help":

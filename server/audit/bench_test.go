@@ -1,0 +1,144 @@
+package audit
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"testing"
+
+	"github.com/trino-warden/warden/policy/trino"
+)
+
+// benchRecorder is a recorder whose queue is drained by a goroutine that
+// does nothing else, so a benchmark measures Record alone.
+func benchRecorder(b *testing.B, rs []Rule) *Recorder {
+	b.Helper()
+	opts := Default()
+	opts.QueueSize = 1 << 16
+	compiled, err := compileRules(rs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := &Recorder{opts: opts, log: opts.Logger, rules: compiled, queue: make(chan *Entry, opts.QueueSize),
+		closing: make(chan struct{}), done: make(chan struct{}), wake: make(chan struct{}, 1)}
+	r.m = newMetrics(nil, func() float64 { return 0 }, func() float64 { return 0 })
+	r.cQueueFull = r.m.dropped.WithLabelValues(dropQueueFull)
+	r.cClosed = r.m.dropped.WithLabelValues(dropClosed)
+	r.cSkipped = r.m.sampledOut.WithLabelValues(reasonNames[reasonSkipped])
+	r.cSampled = r.m.sampledOut.WithLabelValues(reasonNames[reasonSampledOut])
+	// Drain as the worker does: when woken for a full batch.
+	go func() {
+		for {
+			select {
+			case <-r.wake:
+				for len(r.queue) > 0 {
+					<-r.queue
+				}
+			case <-r.closing:
+				return
+			}
+		}
+	}()
+	b.Cleanup(func() { close(r.closing) })
+	return r
+}
+
+// BenchmarkRecord is the cost the decision handler pays per decision.
+func BenchmarkRecord(b *testing.B) {
+	p := newPolicy(b)
+	e := p.entry(b, trino.EndpointAllow, selectBody("alice", "analysts", "orders"))
+	for _, bc := range []struct {
+		name  string
+		rules []Rule
+	}{
+		{"no rules", nil},
+		{"rules", []Rule{
+			{Endpoints: []string{"batch"}, Operations: []string{"FilterCatalogs"}, Outcomes: []string{"allow"}},
+			{Operations: []string{"ExecuteQuery"}, Outcomes: []string{"allow"}, SampleRate: 0.01},
+			{Groups: []string{"etl", "robots"}, SampleRate: 0.1},
+		}},
+		{"skipped", []Rule{{Operations: []string{"SelectFromColumns"}}}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			r := benchRecorder(b, bc.rules)
+			b.ReportAllocs()
+			for b.Loop() {
+				r.Record(e)
+			}
+		})
+	}
+	b.Run("parallel", func(b *testing.B) {
+		r := benchRecorder(b, nil)
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				r.Record(e)
+			}
+		})
+	})
+}
+
+// BenchmarkBuildRow is the worker's cost per decision: encoding the input
+// and result and explaining by re-deciding.
+func BenchmarkBuildRow(b *testing.B) {
+	p := newPolicy(b)
+	for _, bc := range []struct {
+		name    string
+		ep      trino.Endpoint
+		body    string
+		explain bool
+	}{
+		{"allow", trino.EndpointAllow, selectBody("alice", "analysts", "orders"), false},
+		{"allow explained", trino.EndpointAllow, selectBody("alice", "analysts", "orders"), true},
+		{"batch 1000 explained", trino.EndpointBatch, filterTablesBody(1000), true},
+		{"batch 20000 explained", trino.EndpointBatch, filterTablesBody(20000), true},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			opts := Default()
+			if bc.explain {
+				opts.ExplainFunc = p.explainFunc()
+			}
+			r := &Recorder{opts: opts, log: opts.Logger}
+			r.m = newMetrics(nil, func() float64 { return 0 }, func() float64 { return 0 })
+			e := p.entry(b, bc.ep, bc.body)
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = r.buildRow(ctx, e)
+			}
+		})
+	}
+}
+
+// BenchmarkInputSize measures how large a batch's input is as JSON and
+// gzip'd (as the spool stores it); PostgreSQL compresses the jsonb column
+// itself (TOAST).
+func BenchmarkInputSize(b *testing.B) {
+	p := newPolicy(b)
+	for _, n := range []int{1, 1000, 20000} {
+		e := p.entry(b, trino.EndpointBatch, filterTablesBody(n))
+		b.Run(trino.EndpointBatch.String()+"-"+itoa(n), func(b *testing.B) {
+			var raw, zipped int
+			b.ReportAllocs()
+			for b.Loop() {
+				in, err := json.Marshal(&e.Request.Input)
+				if err != nil {
+					b.Fatal(err)
+				}
+				var buf bytes.Buffer
+				zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+				_, _ = zw.Write(in)
+				_ = zw.Close()
+				raw, zipped = len(in), buf.Len()
+			}
+			b.ReportMetric(float64(raw), "json-bytes")
+			b.ReportMetric(float64(zipped), "gzip-bytes")
+		})
+	}
+}
+
+func itoa(n int) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}

@@ -1,0 +1,476 @@
+// Package audit records Warden's decisions: who asked what, what was
+// answered, by which rule, under which policy revision. The decision
+// handler hands each decision to Recorder.Record, which only enqueues it; a
+// worker goroutine turns entries into rows (encoding the input and result
+// and computing the explanation off the hot path) and writes them to
+// PostgreSQL in batches, falling back to an on-disk spool while PostgreSQL
+// is slow or down. The package also exports decisions to an OPA-compatible
+// decision-log service and stores the query events of Trino's HTTP event
+// listener.
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/trino-warden/warden/policy/trino"
+	"github.com/trino-warden/warden/store"
+)
+
+// Recorder records decisions asynchronously. Record is safe for concurrent
+// use; Close stops it.
+//
+// Guarantees: Close loses nothing (what it cannot write to PostgreSQL goes
+// to the spool, unless its context ends first); a PostgreSQL outage loses
+// nothing while the spool has room; a crash loses at most the entries of
+// the last flush interval (plus a write in progress, bounded by
+// WriteTimeout). Replays are idempotent: a decision is recorded once, keyed
+// by its time and ID.
+type Recorder struct {
+	w     store.AuditWriter
+	opts  Options
+	log   *slog.Logger
+	rules rules
+	m     *metrics
+	spool *spool
+	sink  *opaSink
+
+	queue   chan *Entry
+	closed  atomic.Bool
+	closing chan struct{} // closed by Close: drain and stop
+	hurry   chan struct{} // closed when Close's context ends: stop waiting for PostgreSQL
+	abandon chan struct{} // closed by tests: stop at once, as a crash would
+	wake    chan struct{} // a full batch is waiting
+	done    chan struct{} // closed when the worker has stopped
+	once    sync.Once     // closes closing
+	finish  sync.Once     // closes the sink and the spool
+	// closeErr is what Close returns, set once the worker has stopped.
+	closeErr error
+
+	counts counters
+
+	// Pre-resolved counters, so Record never looks up a label.
+	cQueueFull, cClosed, cSkipped, cSampled prometheus.Counter
+
+	// Worker state.
+	downUntil time.Time     // PostgreSQL is not tried before this
+	backoff   time.Duration // the current wait after a failed write
+	lost      atomic.Int64  // entries dropped by Close
+}
+
+// New starts a recorder writing through w. It opens the spool directory,
+// when one is set, and replays what an earlier run left in it once
+// PostgreSQL answers.
+func New(w store.AuditWriter, opts Options) (*Recorder, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	opts = opts.withDefaults()
+	rs, err := compileRules(opts.Rules)
+	if err != nil {
+		return nil, err
+	}
+	r := &Recorder{
+		w: w, opts: opts, log: opts.Logger, rules: rs,
+		queue:   make(chan *Entry, opts.QueueSize),
+		closing: make(chan struct{}), hurry: make(chan struct{}),
+		abandon: make(chan struct{}), done: make(chan struct{}), wake: make(chan struct{}, 1),
+	}
+	if opts.SpoolDir != "" {
+		if r.spool, err = openSpool(opts.SpoolDir, opts.SpoolMaxBytes); err != nil {
+			return nil, err
+		}
+	}
+	r.m = newMetrics(opts.Registerer,
+		func() float64 { return float64(len(r.queue)) },
+		func() float64 {
+			if r.spool == nil {
+				return 0
+			}
+			return float64(r.spool.bytes.Load())
+		})
+	r.cQueueFull = r.m.dropped.WithLabelValues(dropQueueFull)
+	r.cClosed = r.m.dropped.WithLabelValues(dropClosed)
+	r.cSkipped = r.m.sampledOut.WithLabelValues(reasonNames[reasonSkipped])
+	r.cSampled = r.m.sampledOut.WithLabelValues(reasonNames[reasonSampledOut])
+	if opts.OPA.URL != "" {
+		r.sink = newOPASink(opts.OPA, opts.FlushInterval, r.log, r.m)
+	}
+	go r.run()
+	return r, nil
+}
+
+// Record hands an entry to the worker. It never encodes or explains; it
+// applies the sampling rules and enqueues. With the queue full it drops the
+// entry (FullDrop) or waits for room (FullBlock). e must not change after
+// the call. A nil Recorder records nothing.
+func (r *Recorder) Record(e *Entry) {
+	if r == nil || e == nil || e.Request == nil {
+		return
+	}
+	op := e.Request.Op
+	if len(r.rules) > 0 {
+		switch r.rules.decide(e.Request, outcomeOf(e)) {
+		case skipped:
+			r.counts.add(op, reasonSkipped)
+			r.cSkipped.Inc()
+			return
+		case sampledOut:
+			r.counts.add(op, reasonSampledOut)
+			r.cSampled.Inc()
+			return
+		}
+	}
+	if r.closed.Load() {
+		r.drop(op, r.cClosed)
+		return
+	}
+	select {
+	case r.queue <- e:
+		r.queued()
+		return
+	default:
+	}
+	if r.opts.Full == FullBlock && r.block(e) {
+		r.queued()
+		return
+	}
+	r.drop(op, r.cQueueFull)
+}
+
+// queued counts an enqueued entry and wakes the worker when a batch is
+// full.
+func (r *Recorder) queued() {
+	r.m.queued.Inc()
+	if len(r.queue) >= r.opts.BatchSize {
+		select {
+		case r.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// block waits for room in the queue, until BlockTimeout or Close.
+func (r *Recorder) block(e *Entry) bool {
+	var timeout <-chan time.Time
+	if r.opts.BlockTimeout > 0 {
+		t := time.NewTimer(r.opts.BlockTimeout)
+		defer t.Stop()
+		timeout = t.C
+	}
+	select {
+	case r.queue <- e:
+		return true
+	case <-timeout:
+	case <-r.closing:
+	}
+	return false
+}
+
+func (r *Recorder) drop(op trino.Operation, c prometheus.Counter) {
+	c.Inc()
+	r.counts.add(op, reasonDropped)
+}
+
+// Close stops accepting entries, writes what is queued (to PostgreSQL, or
+// to the spool when PostgreSQL cannot take it) and flushes the OPA sink.
+// When ctx ends first it stops waiting for PostgreSQL: it spools what it
+// can, drops the rest and returns an error that says how many were lost.
+// Call it after the decision handlers have returned; Record after Close
+// drops and counts. Close may be called more than once.
+func (r *Recorder) Close(ctx context.Context) error {
+	if r == nil {
+		return nil
+	}
+	r.once.Do(func() {
+		r.closed.Store(true)
+		close(r.closing)
+	})
+	select {
+	case <-r.done:
+	case <-ctx.Done():
+		r.hurryUp()
+		<-r.done
+	}
+	r.finish.Do(func() {
+		var errs []error
+		if r.sink != nil {
+			if err := r.sink.close(ctx); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		r.spool.close()
+		if n := r.lost.Load(); n > 0 {
+			errs = append(errs, fmt.Errorf("audit: %d decisions could not be written to PostgreSQL or the spool before the shutdown deadline", n))
+		}
+		r.closeErr = errors.Join(errs...)
+	})
+	return r.closeErr
+}
+
+func (r *Recorder) hurryUp() {
+	select {
+	case <-r.hurry:
+	default:
+		close(r.hurry)
+	}
+}
+
+// run is the worker.
+func (r *Recorder) run() {
+	defer close(r.done)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-r.hurry:
+			cancel()
+		case <-r.abandon:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	nextMaintenance := r.maintain(ctx)
+	ticker := time.NewTicker(r.opts.FlushInterval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-r.wake:
+			r.drain(ctx)
+		case <-ticker.C:
+			r.drain(ctx)
+			r.flushCounts(ctx)
+			r.replay(ctx)
+			if !time.Now().Before(nextMaintenance) {
+				nextMaintenance = r.maintain(ctx)
+			}
+		case <-r.closing:
+			r.drain(ctx)
+			r.flushCounts(ctx)
+			return
+		case <-r.abandon:
+			return
+		}
+	}
+}
+
+// drain flushes what the queue holds now, in batches of BatchSize. The
+// worker never waits on the queue itself: Record then hands an entry over
+// without waking a goroutine, and wakes the worker only for a full batch.
+func (r *Recorder) drain(ctx context.Context) {
+	for n := len(r.queue); n > 0; n = len(r.queue) {
+		batch := make([]*Entry, 0, min(n, r.opts.BatchSize))
+		for len(batch) < cap(batch) {
+			select {
+			case e := <-r.queue:
+				batch = append(batch, e)
+				continue
+			case <-r.abandon:
+				return
+			default:
+			}
+			break
+		}
+		if len(batch) == 0 {
+			return
+		}
+		r.flush(ctx, batch)
+	}
+}
+
+// flush builds the rows of a batch and persists them.
+func (r *Recorder) flush(ctx context.Context, batch []*Entry) {
+	rows := make([]store.AuditDecision, len(batch))
+	for i, e := range batch {
+		rows[i] = r.buildRow(ctx, e)
+	}
+	if r.sink != nil {
+		r.sink.add(rows)
+	}
+	start := time.Now()
+	r.persist(ctx, rows)
+	r.m.flushSeconds.Observe(time.Since(start).Seconds())
+}
+
+// keepAfter is the retention cutoff; zero keeps everything.
+func (r *Recorder) keepAfter() time.Time {
+	if r.opts.RetentionDays < 0 {
+		return time.Time{}
+	}
+	return time.Now().AddDate(0, 0, -r.opts.RetentionDays)
+}
+
+// persist writes rows to PostgreSQL, or else to the spool. With neither
+// usable it retries, so the queue fills and Record applies the full
+// policy; once ctx ends (Close's deadline) it drops the rows and counts
+// them.
+func (r *Recorder) persist(ctx context.Context, rows []store.AuditDecision) {
+	for {
+		if ctx.Err() == nil && !time.Now().Before(r.downUntil) {
+			err := r.write(ctx, rows)
+			if err == nil {
+				return
+			}
+			if errors.Is(err, store.ErrInvalid) {
+				// The rows themselves are refused: retrying cannot help.
+				r.log.Error("PostgreSQL refused audit rows; dropping the batch", "rows", len(rows), "error", err)
+				r.dropRows(rows, dropInvalid)
+				return
+			}
+		}
+		if r.spool != nil {
+			err := r.spool.write(rows)
+			if err == nil {
+				r.m.spooled.Add(float64(len(rows)))
+				return
+			}
+			r.log.Error("spooling audit rows failed", "rows", len(rows), "error", err)
+		}
+		if ctx.Err() != nil {
+			r.lost.Add(int64(len(rows)))
+			r.dropRows(rows, dropUnavailable)
+			return
+		}
+		wait := time.Until(r.downUntil)
+		if wait <= 0 {
+			wait = r.opts.FlushInterval
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+		}
+		t.Stop()
+	}
+}
+
+// write writes rows to PostgreSQL and tracks its health: after a failure,
+// PostgreSQL is not tried again for a backoff that doubles from the flush
+// interval up to ten intervals (at most 30s).
+func (r *Recorder) write(ctx context.Context, rows []store.AuditDecision) error {
+	wctx, cancel := context.WithTimeout(ctx, r.opts.WriteTimeout)
+	defer cancel()
+	res, err := r.w.AuditWrite(wctx, rows, r.keepAfter())
+	if err != nil {
+		if ctx.Err() == nil && !errors.Is(err, store.ErrInvalid) {
+			r.markDown(err)
+		}
+		return err
+	}
+	r.backoff = 0
+	r.downUntil = time.Time{}
+	r.m.written.Add(float64(res.Inserted))
+	r.m.duplicates.Add(float64(res.Duplicates))
+	if res.Expired > 0 {
+		r.m.dropped.WithLabelValues(dropExpired).Add(float64(res.Expired))
+	}
+	return nil
+}
+
+func (r *Recorder) markDown(err error) {
+	maxBackoff := min(10*r.opts.FlushInterval, 30*time.Second)
+	if r.backoff == 0 {
+		r.backoff = r.opts.FlushInterval
+		r.log.Warn("writing the audit to PostgreSQL failed; spooling until it answers", "error", err)
+	} else {
+		r.backoff = min(2*r.backoff, maxBackoff)
+	}
+	r.downUntil = time.Now().Add(r.backoff)
+}
+
+func (r *Recorder) dropRows(rows []store.AuditDecision, reason string) {
+	r.m.dropped.WithLabelValues(reason).Add(float64(len(rows)))
+	for i := range rows {
+		r.counts.add(trino.ParseOperation(rows[i].Operation), reasonDropped)
+	}
+}
+
+// replay writes spooled segments back to PostgreSQL, oldest first, for at
+// most one flush interval and while the queue is less than half full.
+func (r *Recorder) replay(ctx context.Context) {
+	if r.spool == nil || r.spool.bytes.Load() == 0 || time.Now().Before(r.downUntil) {
+		return
+	}
+	names, err := r.spool.segments()
+	if err != nil {
+		r.log.Error("listing the audit spool failed", "error", err)
+		return
+	}
+	deadline := time.Now().Add(r.opts.FlushInterval)
+	for _, name := range names {
+		if ctx.Err() != nil || time.Now().After(deadline) || len(r.queue) > cap(r.queue)/2 {
+			return
+		}
+		rows, err := r.spool.read(name)
+		if err != nil {
+			r.log.Error("an audit spool segment is unreadable; moved aside", "segment", name, "error", err)
+			r.spool.quarantine(name)
+			r.m.dropped.WithLabelValues(dropCorrupt).Inc()
+			continue
+		}
+		if err := r.write(ctx, rows); err != nil {
+			if errors.Is(err, store.ErrInvalid) {
+				r.log.Error("PostgreSQL refused spooled audit rows; moved aside", "segment", name, "error", err)
+				r.spool.quarantine(name)
+				r.dropRows(rows, dropInvalid)
+				continue
+			}
+			return
+		}
+		if err := r.spool.remove(name); err != nil {
+			r.log.Error("removing a replayed audit segment failed", "segment", name, "error", err)
+			return
+		}
+		r.m.replayed.Add(float64(len(rows)))
+	}
+}
+
+// flushCounts writes the counts of decisions not recorded.
+func (r *Recorder) flushCounts(ctx context.Context) {
+	rows := r.counts.take()
+	if len(rows) == 0 {
+		return
+	}
+	if ctx.Err() != nil || time.Now().Before(r.downUntil) {
+		r.counts.giveBack(rows)
+		return
+	}
+	wctx, cancel := context.WithTimeout(ctx, r.opts.WriteTimeout)
+	defer cancel()
+	if err := r.w.AuditSamplingAdd(wctx, time.Now(), rows); err != nil {
+		r.counts.giveBack(rows)
+		r.log.Warn("writing audit sampling counts failed", "error", err)
+	}
+}
+
+// maintain creates the coming days' partitions and applies the retention.
+// It returns when to run again: after MaintenanceInterval, or sooner
+// after a failure.
+func (r *Recorder) maintain(ctx context.Context) time.Time {
+	now := time.Now()
+	retry := now.Add(min(r.opts.MaintenanceInterval, time.Minute))
+	mctx, cancel := context.WithTimeout(ctx, r.opts.WriteTimeout)
+	defer cancel()
+	if _, err := r.w.AuditPartitionsEnsure(mctx, now.AddDate(0, 0, -1), now.AddDate(0, 0, r.opts.PartitionsAhead)); err != nil {
+		r.log.Warn("creating audit partitions failed", "error", err)
+		return retry
+	}
+	if cutoff := r.keepAfter(); !cutoff.IsZero() {
+		res, err := r.w.AuditRetain(mctx, cutoff)
+		if err != nil {
+			r.log.Warn("applying the audit retention failed", "error", err)
+			return retry
+		}
+		if res.Partitions > 0 || res.Queries > 0 {
+			r.log.Info("audit retention applied", "partitions_dropped", res.Partitions, "queries_deleted", res.Queries)
+		}
+	}
+	return now.Add(r.opts.MaintenanceInterval)
+}
