@@ -13,6 +13,7 @@ import (
 
 	"github.com/trino-warden/warden/policy"
 	"github.com/trino-warden/warden/policy/trino"
+	"github.com/trino-warden/warden/server/audit"
 )
 
 // Error codes, a closed set as in OPA's types.ErrorV1.
@@ -157,6 +158,9 @@ func (s *Server) handleDecision(c *gin.Context) {
 		return
 	}
 	d, err := s.engine.DecideWith(ctx, snap, req)
+	if s.recorder != nil {
+		s.recorder.Record(&audit.Entry{Time: start, DecisionID: id, Request: req, Snapshot: snap, Decision: d, Err: err, Latency: time.Since(start)})
+	}
 	if err != nil {
 		s.decisionError(c, id, err)
 		return

@@ -3,12 +3,15 @@ package server
 import (
 	"context"
 	"log/slog"
+	"maps"
+	"slices"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/trino-warden/warden/policy/grants"
 	"github.com/trino-warden/warden/policy/loader"
 	"github.com/trino-warden/warden/policy/rego"
+	"github.com/trino-warden/warden/server/audit"
 	"github.com/trino-warden/warden/server/auth"
 	"github.com/trino-warden/warden/server/config"
 	"github.com/trino-warden/warden/webhooks/events"
@@ -57,8 +60,27 @@ func OptionsFromConfig(cfg config.Config, logger *slog.Logger) Options {
 		Keycloak: keycloak.Options{Secrets: cfg.Webhooks.KeycloakSecrets, BaseURL: cfg.Webhooks.KeycloakURL,
 			Realm: cfg.Webhooks.KeycloakRealm, ClientID: cfg.Webhooks.KeycloakClientID,
 			ClientSecret: cfg.Webhooks.KeycloakClientSecret, MaxEventAge: cfg.Webhooks.KeycloakMaxEventAge},
-		WebhookRetention: cfg.Webhooks.Retention,
+		WebhookRetention:   cfg.Webhooks.Retention,
+		DivergenceInterval: cfg.OpenFGA.DivergenceInterval,
+		Audit:              auditOptions(cfg.Audit),
 	}
+}
+
+func auditOptions(c config.AuditConfig) AuditOptions {
+	o := audit.Options{FlushInterval: c.FlushInterval, BatchSize: c.BatchSize, QueueSize: c.QueueSize,
+		SpoolDir: c.SpoolDir, SpoolMaxBytes: int64(c.SpoolMaxBytes), Full: audit.FullPolicy(c.Full),
+		RetentionDays: c.RetentionDays, PartitionsAhead: c.PartitionsAhead, Explain: audit.ExplainMode(c.Explain),
+		OPA: audit.OPASinkOptions{URL: c.OPAURL}}
+	if c.OPAToken != "" {
+		o.OPA.Headers = map[string]string{"Authorization": "Bearer " + c.OPAToken}
+	}
+	names := slices.Sorted(maps.Keys(c.Rules))
+	for _, n := range names {
+		r := c.Rules[n]
+		o.Rules = append(o.Rules, audit.Rule{Endpoints: r.Endpoints, Operations: r.Operations, Outcomes: r.Outcomes,
+			Users: r.Users, Groups: r.Groups, SampleRate: r.SampleRate})
+	}
+	return AuditOptions{Enabled: c.Enabled, Options: o, TrinoEventsToken: c.TrinoEventsToken}
 }
 
 func scimOptions(c config.SCIMConfig) scim.Options {

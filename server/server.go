@@ -24,6 +24,7 @@ import (
 	"github.com/trino-warden/warden/policy/loader"
 	"github.com/trino-warden/warden/policy/trino"
 	"github.com/trino-warden/warden/server/adminapi"
+	"github.com/trino-warden/warden/server/audit"
 	"github.com/trino-warden/warden/server/auth"
 	"github.com/trino-warden/warden/store"
 	"github.com/trino-warden/warden/webhooks/events"
@@ -70,9 +71,23 @@ type Options struct {
 	SCIM     scim.Options
 	Events   events.Options
 	Keycloak keycloak.Options
+	// Audit, when Enabled, records every decision (database mode).
+	Audit AuditOptions
+	// DivergenceInterval is how often the change log is compared with
+	// OpenFGA in the background (0 disables).
+	DivergenceInterval time.Duration
 	// WebhookRetention is how long delivered webhook event IDs are kept
 	// for deduplication (0 keeps them forever).
 	WebhookRetention time.Duration
+}
+
+// AuditOptions configure the decision audit.
+type AuditOptions struct {
+	Enabled bool
+	audit.Options
+	// TrinoEventsToken is the bearer token Trino's HTTP event listener
+	// sends to /v1/audit/trino-events.
+	TrinoEventsToken string
 }
 
 // policyLoader keeps the engine's snapshot current: from files in file
@@ -96,6 +111,9 @@ type Server struct {
 	handler http.Handler
 	admin   *gin.Engine
 	api     *adminapi.API // nil unless the admin API is on
+	// recorder records decisions; nil records none. Run sets it before any
+	// listener serves.
+	recorder *audit.Recorder
 
 	draining  atomic.Bool
 	addr      atomic.Pointer[string]
@@ -205,6 +223,8 @@ func (s *Server) adminRoutes() *gin.Engine {
 		r.Any("/webhooks/*path", unavailable("identity webhooks need database mode: set WARDEN_DATABASE_URL (--database-url); this Warden runs in file mode"))
 	} else {
 		s.identityRoutes(r)
+		r.POST("/v1/audit/trino-events", gin.WrapH(audit.NewEventHandler(s.cfg.Store,
+			audit.EventHandlerOptions{Logger: s.logger, Token: s.cfg.Audit.TrinoEventsToken})))
 	}
 	s.commonRoutes(r)
 	return r
@@ -254,6 +274,17 @@ func (s *Server) identityRoutes(r *gin.Engine) {
 		off(keycloak.MountPath, "the Keycloak webhook is misconfigured: "+err.Error())
 	} else {
 		r.POST(keycloak.MountPath, gin.WrapH(h))
+	}
+}
+
+// closeRecorder writes what the audit still holds, to PostgreSQL or the
+// spool, within the shutdown timeout. It runs after the listeners stopped,
+// so no decision is recorded after it.
+func (s *Server) closeRecorder() {
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := s.recorder.Close(ctx); err != nil {
+		s.logger.Error("closing the decision audit lost decisions", "error", err)
 	}
 }
 
@@ -415,6 +446,19 @@ func (s *Server) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if s.cfg.Store != nil && s.cfg.Audit.Enabled {
+		ao := s.cfg.Audit.Options
+		ao.Logger, ao.Registerer = s.logger, s.metrics.registry
+		if ao.ExplainFunc == nil {
+			ao.ExplainFunc = audit.EngineExplainer(s.engine)
+		}
+		rec, err := audit.New(s.cfg.Store, ao)
+		if err != nil {
+			return fmt.Errorf("decision audit: %w", err)
+		}
+		s.recorder = rec
+		defer s.closeRecorder()
+	}
 	servers := []*serving{{name: "decision", addr: s.cfg.Addr, handler: s.handler, tls: decisionTLS, bound: &s.addr}}
 	if s.cfg.AdminAddr != "" {
 		servers = append(servers, &serving{name: "admin", addr: s.cfg.AdminAddr, handler: s.admin, tls: adminTLS, bound: &s.adminAddr})
@@ -435,6 +479,7 @@ func (s *Server) Run(ctx context.Context) error {
 	go s.watcher.Run(watchCtx)
 	if s.api != nil {
 		go s.api.RunOutbox(watchCtx, time.Second, s.logger)
+		go s.api.RunDivergenceCheck(watchCtx, s.cfg.DivergenceInterval, s.logger)
 	}
 	if s.cfg.Store != nil && s.cfg.WebhookRetention > 0 {
 		go s.purgeWebhookEvents(watchCtx)

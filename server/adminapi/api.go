@@ -67,6 +67,12 @@ func (a *API) Register(r gin.IRouter) {
 	read.GET("/groups/:name", a.groupGet)
 
 	read.GET("/changes", a.changes)
+
+	read.GET("/audit/decisions", a.auditDecisions)
+	read.GET("/audit/decisions/:decision_id", a.auditDecision)
+	read.GET("/audit/aggregates/denies", a.auditDenies)
+	read.GET("/audit/queries", a.auditQueries)
+	read.GET("/audit/sampling", a.auditSampling)
 	read.GET("/access", a.access)
 	read.GET("/who", a.who)
 
@@ -78,6 +84,9 @@ func (a *API) Register(r gin.IRouter) {
 	read.GET("/grants", a.grantList)
 	read.GET("/grants/divergence", a.divergence)
 	read.GET("/roles/:name", a.roleGet)
+	read.GET("/roles", a.roleList)
+	admin.POST("/roles", a.roleCreate)
+	admin.DELETE("/roles/:name", a.roleDelete)
 }
 
 // Error codes, a closed set shared with the decision endpoints.

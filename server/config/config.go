@@ -41,6 +41,7 @@ type Config struct {
 	Identity IdentityConfig `yaml:"identity"`
 	SCIM     SCIMConfig     `yaml:"scim"`
 	Webhooks WebhooksConfig `yaml:"webhooks"`
+	Audit    AuditConfig    `yaml:"audit"`
 	OIDC     OIDCConfig     `yaml:"oidc"`
 	TLS      TLSConfig      `yaml:"tls"`
 	Log      LogConfig      `yaml:"log"`
@@ -58,13 +59,14 @@ type ClusterConfig struct {
 
 // OpenFGAConfig configures the relationship-grants backend.
 type OpenFGAConfig struct {
-	APIURL          string        `yaml:"api_url" help:"OpenFGA HTTP API URL; setting it turns on relationship grants"`
-	Embedded        bool          `yaml:"embedded" help:"Without api_url, run OpenFGA in process with a memory datastore (file mode only: replicas would diverge)"`
-	StoreID         string        `yaml:"store_id" help:"OpenFGA store ID; empty finds or creates the store named warden"`
-	ModelID         string        `yaml:"model_id" help:"OpenFGA authorization model ID; empty writes Warden's bundled model and uses it"`
-	APIToken        string        `yaml:"api_token" secret:"true" help:"Bearer token for the OpenFGA API"`
-	CacheTTL        time.Duration `yaml:"cache_ttl" help:"How long a grants answer is reused; Warden's own writes and OpenFGA's change feed invalidate sooner, but an expiring grant can be honoured this long past its expiry"`
-	ChangesInterval time.Duration `yaml:"changes_interval" help:"How often OpenFGA's change feed is read for tuples other systems wrote"`
+	APIURL             string        `yaml:"api_url" help:"OpenFGA HTTP API URL; setting it turns on relationship grants"`
+	Embedded           bool          `yaml:"embedded" help:"Without api_url, run OpenFGA in process with a memory datastore (file mode only: replicas would diverge)"`
+	StoreID            string        `yaml:"store_id" help:"OpenFGA store ID; empty finds or creates the store named warden"`
+	ModelID            string        `yaml:"model_id" help:"OpenFGA authorization model ID; empty writes Warden's bundled model and uses it"`
+	APIToken           string        `yaml:"api_token" secret:"true" help:"Bearer token for the OpenFGA API"`
+	CacheTTL           time.Duration `yaml:"cache_ttl" help:"How long a grants answer is reused; Warden's own writes and OpenFGA's change feed invalidate sooner, but an expiring grant can be honoured this long past its expiry"`
+	ChangesInterval    time.Duration `yaml:"changes_interval" help:"How often OpenFGA's change feed is read for tuples other systems wrote"`
+	DivergenceInterval time.Duration `yaml:"divergence_interval" help:"How often (database mode) the grants in the change log are compared with OpenFGA's; warden_grants_divergence shows the result; 0 disables"`
 }
 
 // IdentityConfig says how directory users (pushed by SCIM and webhooks)
@@ -137,6 +139,58 @@ func (c WebhooksConfig) Validate() error {
 	return nil
 }
 
+// AuditConfig configures the decision audit (database mode). docs/audit.md
+// describes what is recorded and the guarantees.
+type AuditConfig struct {
+	Enabled          bool                       `yaml:"enabled" help:"Record every decision in PostgreSQL (database mode)"`
+	FlushInterval    time.Duration              `yaml:"flush_interval" help:"Longest time a decision waits before it is written; what a crash can lose"`
+	BatchSize        int                        `yaml:"batch_size" help:"Decisions written per batch at most"`
+	QueueSize        int                        `yaml:"queue_size" help:"Decisions waiting in memory for the writer at most"`
+	SpoolDir         string                     `yaml:"spool_dir" help:"Directory that holds batches while PostgreSQL is slow or down (one per replica); empty disables the spool"`
+	SpoolMaxBytes    ByteSize                   `yaml:"spool_max_bytes" help:"Size cap of the spool"`
+	Full             string                     `yaml:"full" help:"When queue and spool are full: drop (count and go on) or block (wait for room)"`
+	RetentionDays    int                        `yaml:"retention_days" help:"Days of decisions kept; negative keeps everything"`
+	PartitionsAhead  int                        `yaml:"partitions_ahead" help:"Future days that get a partition in advance"`
+	Explain          string                     `yaml:"explain" help:"Which recorded decisions get an explanation: all, denied or none"`
+	Rules            map[string]AuditRuleConfig `yaml:"rules" help:"Rules that skip or sample classes of decisions (YAML only), applied in name order; the first that matches decides"`
+	OPAURL           string                     `yaml:"opa_url" help:"OPA decision-log compatible sink: POSTs gzip'd event arrays here; empty disables it"`
+	OPAToken         string                     `yaml:"opa_token" secret:"true" help:"Bearer token sent to opa_url"`
+	TrinoEventsToken string                     `yaml:"trino_events_token" secret:"true" help:"Bearer token Trino's HTTP event listener must send to /v1/audit/trino-events; empty leaves the endpoint open to whoever reaches the admin listener"`
+}
+
+// AuditRuleConfig is one sampling rule; empty lists match everything.
+type AuditRuleConfig struct {
+	Endpoints  []string `yaml:"endpoints"`
+	Operations []string `yaml:"operations"`
+	Outcomes   []string `yaml:"outcomes"`
+	Users      []string `yaml:"users"`
+	Groups     []string `yaml:"groups"`
+	SampleRate float64  `yaml:"sample_rate"`
+}
+
+// Validate checks the choices.
+func (c AuditConfig) Validate() error {
+	switch c.Full {
+	case "drop", "block":
+	default:
+		return fmt.Errorf("audit.full %q: want drop or block", c.Full)
+	}
+	switch c.Explain {
+	case "all", "denied", "none":
+	default:
+		return fmt.Errorf("audit.explain %q: want all, denied or none", c.Explain)
+	}
+	if c.FlushInterval <= 0 || c.BatchSize <= 0 || c.QueueSize <= 0 {
+		return errors.New("audit.flush_interval, batch_size and queue_size must be positive")
+	}
+	for name, r := range c.Rules {
+		if r.SampleRate < 0 || r.SampleRate > 1 {
+			return fmt.Errorf("audit.rules.%s.sample_rate %v: want 0 to 1", name, r.SampleRate)
+		}
+	}
+	return nil
+}
+
 // OIDCConfig configures authentication of the admin API.
 type OIDCConfig struct {
 	Issuer       string   `yaml:"issuer" help:"OIDC issuer URL whose tokens the admin API accepts"`
@@ -202,10 +256,13 @@ func Default() Config {
 		OIDC: OIDCConfig{RoleClaim: "groups", NameClaim: "preferred_username",
 			AdminValues: []string{"warden-admins"}, OwnerValues: []string{"warden-data-owners"}, ReaderValues: []string{"warden-readers"}},
 		TLS:     TLSConfig{ClientAuth: "require"},
-		OpenFGA: OpenFGAConfig{CacheTTL: 10 * time.Second, ChangesInterval: 5 * time.Second},
+		OpenFGA: OpenFGAConfig{CacheTTL: 10 * time.Second, ChangesInterval: 5 * time.Second, DivergenceInterval: 10 * time.Minute},
 		SCIM:    SCIMConfig{Tokens: []string{}},
 		Webhooks: WebhooksConfig{EventsSecrets: []string{}, EventsTolerance: 5 * time.Minute, KeycloakSecrets: []string{},
 			KeycloakMaxEventAge: 24 * time.Hour, Retention: 30 * 24 * time.Hour},
+		Audit: AuditConfig{Enabled: true, FlushInterval: time.Second, BatchSize: 1000, QueueSize: 10000,
+			SpoolMaxBytes: GiB, Full: "drop", RetentionDays: 30, PartitionsAhead: 3, Explain: "all",
+			Rules: map[string]AuditRuleConfig{}},
 		Identity: IdentityConfig{UserNameFrom: policy.NameFromUserName, Normalize: []string{}, UnknownUsers: policy.UnknownPass,
 			ServiceUsers: []string{}},
 		ReloadInterval: time.Second,
@@ -273,7 +330,7 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("clusters.%s: name must match %s", name, clusterNameRE))
 		}
 	}
-	errs = append(errs, c.Identity.Validate(), c.SCIM.Validate(), c.Webhooks.Validate(), c.Log.Validate(), c.Decision.Validate(), c.HTTP.Validate(), c.Shutdown.Validate())
+	errs = append(errs, c.Identity.Validate(), c.SCIM.Validate(), c.Webhooks.Validate(), c.Audit.Validate(), c.Log.Validate(), c.Decision.Validate(), c.HTTP.Validate(), c.Shutdown.Validate())
 	return errors.Join(errs...)
 }
 
