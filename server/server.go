@@ -214,7 +214,7 @@ func (s *Server) adminRoutes() *gin.Engine {
 	case s.cfg.Auth == nil:
 		r.Any("/api/v1/*path", unavailable("the admin API needs OIDC: set WARDEN_OIDC_ISSUER and WARDEN_OIDC_AUDIENCE"))
 	default:
-		s.api = adminapi.New(adminapi.Options{Store: s.cfg.Store, Auth: s.cfg.Auth, Rego: s.cfg.Policy.Rego, Grants: s.cfg.Grants, Engine: s.engine,
+		s.api = adminapi.New(adminapi.Options{Store: s.cfg.Store, Auth: s.cfg.Auth, Rego: s.cfg.Policy.Rego, Grants: s.cfg.Grants, Engine: s.engine, Extra: s.cfg.Policy.Extra,
 			DivergenceFunc: func(n int) { s.metrics.divergence.Set(float64(n)) }})
 		s.api.Register(r)
 	}

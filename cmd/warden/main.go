@@ -9,6 +9,7 @@
 //	warden policy test DIR          run Rego unit tests, as opa test does
 //	warden policy push|ls|rollback  manage policy through the admin API
 //	warden audit decisions|get|denies|queries|changes  read the audit
+//	warden simulate                 replay recorded decisions against a candidate change
 //	warden version                  print the version
 package main
 
@@ -48,6 +49,7 @@ commands:
   policy push|ls|rollback
                    upload a policy, list its revisions, roll back (admin API)
   audit            recorded decisions, denials and Trino queries (admin API)
+  simulate         replay recorded decisions against a candidate policy or grants (admin API)
   version          print the version
 
 Run 'warden <command> -h' for a command's flags.
@@ -89,6 +91,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = policyCmd(args[1:], stdout, stderr)
 	case "audit":
 		err = auditCmd(args[1:], stdout, stderr)
+	case "simulate":
+		err = simulateCmd(args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "warden", version)
 	case "help", "-h", "--help":

@@ -33,6 +33,9 @@ type Options struct {
 	// Engine answers the effective-permission questions with the live
 	// policy.
 	Engine *policy.Engine
+	// Extra are the sources every cluster shares (the grants source among
+	// them), for building candidate policy sets in simulations.
+	Extra []policy.Source
 	// DivergenceFunc, when set, hears how many grants the last divergence
 	// check found out of step between the change log and OpenFGA.
 	DivergenceFunc func(n int)
@@ -87,6 +90,7 @@ func (a *API) Register(r gin.IRouter) {
 	read.GET("/roles", a.roleList)
 	admin.POST("/roles", a.roleCreate)
 	admin.DELETE("/roles/:name", a.roleDelete)
+	admin.POST("/simulate", a.simulate)
 }
 
 // Error codes, a closed set shared with the decision endpoints.
