@@ -51,6 +51,11 @@ type Decision struct {
 	Errored bool
 	// Explanation is set when the request asked for one.
 	Explanation *Explanation
+	// DecidedBy and DecidedRule name, for a single check, the source and
+	// rule that decided: the veto of a denial, the first allow of an
+	// allow; empty when the baseline denied. They cost nothing to fill, so
+	// the audit records a decider for every check without explaining it.
+	DecidedBy, DecidedRule string
 }
 
 // Engine decides requests against the live snapshot.
@@ -164,6 +169,7 @@ func (e *Engine) disabled(s *Snapshot, req *Request) string {
 // mask answer is safe for a user who may not query at all.
 func (e *Engine) decideDisabled(req *Request, d *Decision, x *Explanation, why string) error {
 	reason := Reason{Message: why}
+	d.DecidedBy, d.DecidedRule = SourceDirectory, why
 	x.addSource(SourceDirectory, Deny, reason, nil)
 	switch req.Endpoint {
 	case trino.EndpointAllow:
@@ -218,14 +224,19 @@ func (e *Engine) decideAllow(ctx context.Context, ps *PolicySet, req *Request, d
 		switch v.Effect {
 		case Deny:
 			d.Allowed = false
+			d.DecidedBy, d.DecidedRule = a.Name(), v.Reason.Rule
 			x.finish(false)
 			return
 		case Allow:
+			if !allowed {
+				d.DecidedBy, d.DecidedRule = a.Name(), v.Reason.Rule
+			}
 			allowed = true
 		}
 	}
 	if d.Errored {
 		d.Allowed = false
+		d.DecidedBy, d.DecidedRule = "", ""
 		x.finish(false)
 		return
 	}

@@ -91,7 +91,8 @@ type Options struct {
 	// ExplainFunc computes explanations; nil records none (except those a
 	// request asked for).
 	ExplainFunc ExplainFunc
-	// Explain picks which decisions are explained (default ExplainAll).
+	// Explain picks which decisions are explained (default ExplainDenied:
+	// every check still records its decider, which costs nothing).
 	Explain ExplainMode
 	// ExplainMaxItems caps the items of a batch that are explained (default
 	// 1000); the row records when the cap applied.
@@ -182,7 +183,7 @@ func (o Options) withDefaults() Options {
 		o.MaintenanceInterval = time.Hour
 	}
 	if o.Explain == "" {
-		o.Explain = ExplainAll
+		o.Explain = ExplainDenied
 	}
 	if o.ExplainMaxItems <= 0 {
 		o.ExplainMaxItems = 1000

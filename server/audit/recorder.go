@@ -42,15 +42,20 @@ type Recorder struct {
 	spool *spool
 	sink  *opaSink
 
-	queue   chan *Entry
-	closed  atomic.Bool
-	closing chan struct{} // closed by Close: drain and stop
-	hurry   chan struct{} // closed when Close's context ends: stop waiting for PostgreSQL
-	abandon chan struct{} // closed by tests: stop at once, as a crash would
-	wake    chan struct{} // a full batch is waiting
-	done    chan struct{} // closed when the worker has stopped
-	once    sync.Once     // closes closing
-	finish  sync.Once     // closes the sink and the spool
+	queue chan *Entry
+	// batches are built rows waiting for the writer. When it is full
+	// (PostgreSQL slower than the decisions), the builder spools a batch
+	// instead of waiting, so the queue keeps draining.
+	batches    chan []store.AuditDecision
+	writerDone chan struct{} // closed when the writer has stopped
+	closed     atomic.Bool
+	closing    chan struct{} // closed by Close: drain and stop
+	hurry      chan struct{} // closed when Close's context ends: stop waiting for PostgreSQL
+	abandon    chan struct{} // closed by tests: stop at once, as a crash would
+	wake       chan struct{} // a full batch is waiting
+	done       chan struct{} // closed when the worker has stopped
+	once       sync.Once     // closes closing
+	finish     sync.Once     // closes the sink and the spool
 	// closeErr is what Close returns, set once the worker has stopped.
 	closeErr error
 
@@ -59,7 +64,7 @@ type Recorder struct {
 	// Pre-resolved counters, so Record never looks up a label.
 	cQueueFull, cClosed, cSkipped, cSampled prometheus.Counter
 
-	// Worker state.
+	// Writer state.
 	downUntil time.Time     // PostgreSQL is not tried before this
 	backoff   time.Duration // the current wait after a failed write
 	lost      atomic.Int64  // entries dropped by Close
@@ -80,6 +85,7 @@ func New(w store.AuditWriter, opts Options) (*Recorder, error) {
 	r := &Recorder{
 		w: w, opts: opts, log: opts.Logger, rules: rs,
 		queue:   make(chan *Entry, opts.QueueSize),
+		batches: make(chan []store.AuditDecision, pendingBatches), writerDone: make(chan struct{}),
 		closing: make(chan struct{}), hurry: make(chan struct{}),
 		abandon: make(chan struct{}), done: make(chan struct{}), wake: make(chan struct{}, 1),
 	}
@@ -223,7 +229,12 @@ func (r *Recorder) hurryUp() {
 	}
 }
 
-// run is the worker.
+// pendingBatches bounds the built batches waiting for the writer.
+const pendingBatches = 4
+
+// run is the builder: it drains the queue into batches, builds their rows
+// and hands them to the writer (writeLoop), which persists them. Two
+// goroutines, so a slow PostgreSQL write never stops the queue draining.
 func (r *Recorder) run() {
 	defer close(r.done)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -237,7 +248,7 @@ func (r *Recorder) run() {
 		case <-ctx.Done():
 		}
 	}()
-	nextMaintenance := r.maintain(ctx)
+	go r.writeLoop(ctx)
 	ticker := time.NewTicker(r.opts.FlushInterval)
 	defer ticker.Stop()
 	for {
@@ -246,15 +257,43 @@ func (r *Recorder) run() {
 			r.drain(ctx)
 		case <-ticker.C:
 			r.drain(ctx)
+		case <-r.closing:
+			r.drain(ctx)
+			close(r.batches)
+			select {
+			case <-r.writerDone:
+			case <-r.abandon:
+			}
+			return
+		case <-r.abandon:
+			return
+		}
+	}
+}
+
+// writeLoop is the writer: it persists built batches, and between them
+// writes the sampling counts, replays the spool and maintains partitions.
+func (r *Recorder) writeLoop(ctx context.Context) {
+	defer close(r.writerDone)
+	nextMaintenance := r.maintain(ctx)
+	ticker := time.NewTicker(r.opts.FlushInterval)
+	defer ticker.Stop()
+	for {
+		select {
+		case rows, ok := <-r.batches:
+			if !ok {
+				r.flushCounts(ctx)
+				return
+			}
+			start := time.Now()
+			r.persist(ctx, rows)
+			r.m.flushSeconds.Observe(time.Since(start).Seconds())
+		case <-ticker.C:
 			r.flushCounts(ctx)
 			r.replay(ctx)
 			if !time.Now().Before(nextMaintenance) {
 				nextMaintenance = r.maintain(ctx)
 			}
-		case <-r.closing:
-			r.drain(ctx)
-			r.flushCounts(ctx)
-			return
 		case <-r.abandon:
 			return
 		}
@@ -285,7 +324,12 @@ func (r *Recorder) drain(ctx context.Context) {
 	}
 }
 
-// flush builds the rows of a batch and persists them.
+// flush builds the rows of a batch and hands them to the writer. When the
+// writer is behind (its batches are full), the rows go to the spool at
+// once, so decisions are not dropped while PostgreSQL is merely slow; the
+// writer replays them when it catches up. Without a spool, or with the
+// spool full, the builder waits for the writer, the queue fills, and
+// Record applies the full policy.
 func (r *Recorder) flush(ctx context.Context, batch []*Entry) {
 	rows := make([]store.AuditDecision, len(batch))
 	for i, e := range batch {
@@ -294,9 +338,26 @@ func (r *Recorder) flush(ctx context.Context, batch []*Entry) {
 	if r.sink != nil {
 		r.sink.add(rows)
 	}
-	start := time.Now()
-	r.persist(ctx, rows)
-	r.m.flushSeconds.Observe(time.Since(start).Seconds())
+	select {
+	case r.batches <- rows:
+		return
+	default:
+	}
+	if r.spool != nil {
+		if err := r.spool.write(rows); err == nil {
+			r.m.spooled.Add(float64(len(rows)))
+			return
+		} else if !errors.Is(err, errSpoolFull) {
+			r.log.Error("spooling audit rows failed", "rows", len(rows), "error", err)
+		}
+	}
+	select {
+	case r.batches <- rows:
+	case <-ctx.Done():
+		r.lost.Add(int64(len(rows)))
+		r.dropRows(rows, dropUnavailable)
+	case <-r.abandon:
+	}
 }
 
 // keepAfter is the retention cutoff; zero keeps everything.
@@ -393,7 +454,8 @@ func (r *Recorder) dropRows(rows []store.AuditDecision, reason string) {
 }
 
 // replay writes spooled segments back to PostgreSQL, oldest first, for at
-// most one flush interval and while the queue is less than half full.
+// most one flush interval, while no live batch waits and the queue is less
+// than half full.
 func (r *Recorder) replay(ctx context.Context) {
 	if r.spool == nil || r.spool.bytes.Load() == 0 || time.Now().Before(r.downUntil) {
 		return
@@ -405,7 +467,7 @@ func (r *Recorder) replay(ctx context.Context) {
 	}
 	deadline := time.Now().Add(r.opts.FlushInterval)
 	for _, name := range names {
-		if ctx.Err() != nil || time.Now().After(deadline) || len(r.queue) > cap(r.queue)/2 {
+		if ctx.Err() != nil || time.Now().After(deadline) || len(r.batches) > 0 || len(r.queue) > cap(r.queue)/2 {
 			return
 		}
 		rows, err := r.spool.read(name)

@@ -15,11 +15,36 @@ import (
 	"github.com/trino-warden/warden/store/pgtest"
 )
 
+// TestRecorderDecidersWithoutExplanations: with the default explain mode
+// (denied), an allowed check is not re-decided, yet records its decider.
+func TestRecorderDecidersWithoutExplanations(t *testing.T) {
+	t.Parallel()
+	p := newPolicy(t)
+	st := openStore(t, pgtest.NewDatabase(t), store.Options{})
+	r, _ := newRecorder(t, st, Options{FlushInterval: 50 * time.Millisecond, ExplainFunc: p.explainFunc()})
+	allowed := p.entry(t, trino.EndpointAllow, selectBody("alice", "analysts", "orders"))
+	denied := p.entry(t, trino.EndpointAllow, selectBody("mallory", "guests", "orders"))
+	r.Record(allowed)
+	r.Record(denied)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	require.NoError(t, r.Close(ctx))
+	got, err := st.AuditDecisionGet(ctx, allowed.DecisionID)
+	require.NoError(t, err)
+	require.Equal(t, "rules: tables[0]", got.Decider)
+	require.Empty(t, got.Explanation, "allowed checks are not explained by default")
+	got, err = st.AuditDecisionGet(ctx, denied.DecisionID)
+	require.NoError(t, err)
+	require.Equal(t, "baseline: no source allowed", got.Decider)
+	require.Contains(t, string(got.Explanation), `"sources"`, "denials are")
+}
+
 func TestRecorderWritesRowsWithExplanations(t *testing.T) {
 	t.Parallel()
 	p := newPolicy(t)
 	st := openStore(t, pgtest.NewDatabase(t), store.Options{})
-	r, reg := newRecorder(t, st, Options{FlushInterval: 50 * time.Millisecond, BatchSize: 100, ExplainFunc: p.explainFunc(), ExplainMaxItems: 10})
+	r, reg := newRecorder(t, st, Options{FlushInterval: 50 * time.Millisecond, BatchSize: 100, ExplainFunc: p.explainFunc(),
+		ExplainMaxItems: 10, Explain: ExplainAll})
 	_ = reg
 
 	allowed := p.entry(t, trino.EndpointAllow, selectBody("alice", "analysts", "orders"))

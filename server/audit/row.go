@@ -84,6 +84,9 @@ func (r *Recorder) buildRow(ctx context.Context, e *Entry) store.AuditDecision {
 	if in, err := json.Marshal(&req.Input); err == nil {
 		row.Input = in
 	}
+	if d != nil && req.Endpoint == trino.EndpointAllow && d.Explanation == nil {
+		row.Decider = decider(d)
+	}
 	x, capped := r.explain(ctx, e, o)
 	if x != nil {
 		row.ExplainCapped = capped
@@ -96,6 +99,20 @@ func (r *Recorder) buildRow(ctx context.Context, e *Entry) store.AuditDecision {
 		}
 	}
 	return row
+}
+
+// decider names what decided a single check, in the form explanations use
+// ("rules: tables[0]"), from the fields the engine fills on every decision.
+func decider(d *policy.Decision) string {
+	switch {
+	case d.Errored:
+		return "error: a policy source failed"
+	case d.DecidedBy == "":
+		return "baseline: no source allowed"
+	case d.DecidedRule == "":
+		return d.DecidedBy
+	}
+	return d.DecidedBy + ": " + d.DecidedRule
 }
 
 // explain returns the decision's explanation: the one the request asked

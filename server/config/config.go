@@ -151,7 +151,7 @@ type AuditConfig struct {
 	Full             string                     `yaml:"full" help:"When queue and spool are full: drop (count and go on) or block (wait for room)"`
 	RetentionDays    int                        `yaml:"retention_days" help:"Days of decisions kept; negative keeps everything"`
 	PartitionsAhead  int                        `yaml:"partitions_ahead" help:"Future days that get a partition in advance"`
-	Explain          string                     `yaml:"explain" help:"Which recorded decisions get an explanation: all, denied or none"`
+	Explain          string                     `yaml:"explain" help:"Which recorded decisions get a full explanation: all, denied or none; every single check records its deciding source and rule regardless"`
 	Rules            map[string]AuditRuleConfig `yaml:"rules" help:"Rules that skip or sample classes of decisions (YAML only), applied in name order; the first that matches decides"`
 	OPAURL           string                     `yaml:"opa_url" help:"OPA decision-log compatible sink: POSTs gzip'd event arrays here; empty disables it"`
 	OPAToken         string                     `yaml:"opa_token" secret:"true" help:"Bearer token sent to opa_url"`
@@ -261,7 +261,7 @@ func Default() Config {
 		Webhooks: WebhooksConfig{EventsSecrets: []string{}, EventsTolerance: 5 * time.Minute, KeycloakSecrets: []string{},
 			KeycloakMaxEventAge: 24 * time.Hour, Retention: 30 * 24 * time.Hour},
 		Audit: AuditConfig{Enabled: true, FlushInterval: time.Second, BatchSize: 1000, QueueSize: 10000,
-			SpoolMaxBytes: GiB, Full: "drop", RetentionDays: 30, PartitionsAhead: 3, Explain: "all",
+			SpoolMaxBytes: GiB, Full: "drop", RetentionDays: 30, PartitionsAhead: 3, Explain: "denied",
 			Rules: map[string]AuditRuleConfig{}},
 		Identity: IdentityConfig{UserNameFrom: policy.NameFromUserName, Normalize: []string{}, UnknownUsers: policy.UnknownPass,
 			ServiceUsers: []string{}},
