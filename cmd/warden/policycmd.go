@@ -152,10 +152,13 @@ func collectDocuments(paths []string) ([]document, error) {
 // policyCmd is warden policy push|ls|rollback (and test, handled apart).
 func policyCmd(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: warden policy test|push|ls|rollback: %w", errUsage)
+		return fmt.Errorf("usage: warden policy test|push|import|ls|rollback: %w", errUsage)
 	}
-	if args[0] == "test" {
+	switch args[0] {
+	case "test":
 		return policyTest(args[1:], stdout, stderr)
+	case "import":
+		return policyImport(args[1:], stdout, stderr)
 	}
 	fs := flag.NewFlagSet("policy "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -231,7 +234,7 @@ func policyCmd(args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "cluster %s rolled back to revision %d's policy: revision %d\n", *cluster, rev, out.Revision)
 	default:
-		return fmt.Errorf("unknown policy command %q (test, push, ls, rollback): %w", args[0], errUsage)
+		return fmt.Errorf("unknown policy command %q (test, push, import, ls, rollback): %w", args[0], errUsage)
 	}
 	return nil
 }

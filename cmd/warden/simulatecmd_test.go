@@ -72,3 +72,30 @@ func TestSimulateCommand(t *testing.T) {
 	require.NotEqual(t, 0, code)
 	require.Contains(t, errs, "principal,privilege,object")
 }
+
+func TestPolicyImport(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	dir := t.TempDir()
+	good := filepath.Join(dir, "rules.json")
+	require.NoError(t, os.WriteFile(good, []byte(`{"catalogs":[{"allow":"all"}]}`), 0o600))
+	bad := filepath.Join(dir, "bad.json")
+	require.NoError(t, os.WriteFile(bad, []byte(`{"catalogs":7}`), 0o600))
+
+	code, _, errs := runCLI("policy", "import", "--database-url", url, bad)
+	require.NotEqual(t, 0, code)
+	require.Contains(t, errs, "does not compile; nothing was imported")
+	code, out, errs := runCLI("policy", "import", "--database-url", url, "--message", "bootstrap", good)
+	require.Equal(t, 0, code, errs)
+	require.Contains(t, out, "imported 1 documents into cluster default")
+
+	st, err := store.Open(context.Background(), url, store.Options{})
+	require.NoError(t, err)
+	defer st.Close()
+	set, err := st.PolicyGet(context.Background(), store.DefaultCluster, 0)
+	require.NoError(t, err)
+	require.Equal(t, "bootstrap", set.Message)
+	require.Contains(t, set.Actor, "cli")
+	revs, err := st.PolicyRevisions(context.Background(), store.DefaultCluster, 10, 0)
+	require.NoError(t, err)
+	require.Len(t, revs, 1, "the broken import wrote nothing")
+}

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Measures what the decision audit costs: Warden's server CPU per decision
+# with auditing on against off, in the same run, with the shared load
+# generator. Both Wardens run in database mode on one private PostgreSQL with
+# the bench rules; only one records. PostgreSQL's own CPU per recorded
+# decision is reported apart.
+#
+#   .ci/loadgen-audit.sh [CONNECTIONS] [DURATION] [ROUNDS]     (defaults: 8 10s 3)
+#   AUDIT_FLAGS="--audit-explain none" .ci/loadgen-audit.sh    (extra flags for the auditing Warden)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export GOTOOLCHAIN=local
+conns=${1:-8}
+dur=${2:-10s}
+rounds=${3:-3}
+lg=${LOADGEN_DIR:-../shared/tools/loadgen}
+[ -d "$lg" ] || { echo "no load generator at $lg (set LOADGEN_DIR)"; exit 1; }
+pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+[ -x "$pgbin/initdb" ] || { echo "no PostgreSQL under /usr/lib/postgresql"; exit 1; }
+
+work=$(mktemp -d)
+bin=$work/bin
+mkdir -p "$bin" "$work/pg"
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+if [ "$(id -u)" = 0 ]; then chmod 755 "$work"; chown postgres "$work/pg"; fi
+cleanup() {
+  kill $(jobs -p) 2>/dev/null || true
+  as_pg "$pgbin/pg_ctl" -D "$work/pg/data" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+[ -n "${AUDIT_METRICS:-}" ] && trap 'curl -s http://127.0.0.1:18283/metrics | grep -E "^warden_audit" > "$AUDIT_METRICS"; cleanup' EXIT
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+as_pg "$pgbin/initdb" -D "$work/pg/data" -U postgres -A trust -E UTF8 --locale=C --no-sync >/dev/null
+as_pg "$pgbin/pg_ctl" -D "$work/pg/data" -o "-p $port -k $work/pg -c listen_addresses=127.0.0.1" -l "$work/pg/log" -w start >/dev/null
+db="postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
+
+(cd "$lg" && go build -o "$bin/loadgen" .)
+go build -o "$bin/warden" ./cmd/warden
+"$bin/warden" migrate --database-url "$db" up >/dev/null
+"$bin/warden" policy import --database-url "$db" testdata/bench/rules-trino.json >/dev/null
+
+common=(serve --database-url "$db" --admin-addr "" --log-level warn)
+WARDEN_AUDIT_ENABLED=false "$bin/warden" "${common[@]}" --addr 127.0.0.1:18281 >/dev/null 2>&1 &
+off_pid=$!
+"$bin/warden" "${common[@]}" --addr 127.0.0.1:18283 --audit-spool-dir "$work/spool" ${AUDIT_FLAGS:-} >/dev/null 2>&1 &
+on_pid=$!
+for p in 18281 18283; do
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$p/health/ready" >/dev/null 2>&1 && break; sleep 0.1; done
+done
+
+pg_ticks() { # CPU ticks (utime+stime) of every PostgreSQL process of the cluster
+  local t=0
+  for pid in $(pgrep -f "$work/pg/data" ; pgrep -P "$(head -1 "$work/pg/data/postmaster.pid")"); do
+    [ -r "/proc/$pid/stat" ] && t=$((t + $(awk '{print $14+$15}' "/proc/$pid/stat")))
+  done
+  echo $t
+}
+run() { # label port pid
+  "$bin/loadgen" -url "http://127.0.0.1:$2/v1/data/trino/allow" -body-file testdata/bench/allow.jsonl \
+    -c "$conns" -d "$dur" -warmup 2s -server-pid "$3" -json -label "$1"
+}
+hz=$(getconf CLK_TCK)
+count() { as_pg "$pgbin/psql" -h "$work/pg" -p "$port" -U postgres -Atc "select count(*) from audit_decisions"; }
+for r in $(seq "$rounds"); do
+  run audit-off 18281 "$off_pid"
+  sleep 2
+  rows0=$(count); before=$(pg_ticks)
+  line=$(run audit-on 18283 "$on_pid")
+  sleep 2 # the last flush
+  after=$(pg_ticks); rows1=$(count)
+  echo "$line" | python3 -c "import json,sys; r=json.load(sys.stdin); r['pg_cpu_s']=($after-$before)/$hz; r['recorded']=$rows1-$rows0; print(json.dumps(r))"
+done | tee "$work/results.jsonl"
+rows=$(count)
+python3 - "$work/results.jsonl" "$rows" <<'PY'
+import json, sys, statistics
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+def col(label, key): return [r[key] for r in rows if r.get("label") == label]
+off, on = col("audit-off", "server_cpu_us_per_req"), col("audit-on", "server_cpu_us_per_req")
+print(f"audit-off server CPU us/decision per round: {[round(x,1) for x in off]}")
+print(f"audit-on  server CPU us/decision per round: {[round(x,1) for x in on]}")
+print(f"audit-on/audit-off CPU per decision, median of rounds: {statistics.median(on)/statistics.median(off):.3f}")
+print(f"req/s off {[round(x) for x in col('audit-off','rps')]}, on {[round(x) for x in col('audit-on','rps')]}")
+pg = [r["pg_cpu_s"] * 1e6 / max(r["recorded"], 1) for r in rows if r.get("label") == "audit-on"]
+print(f"PostgreSQL CPU per recorded decision (us, per round): {[round(x,1) for x in pg]}")
+print(f"rows recorded: {sys.argv[2]}; errors: {sum(r['errors'] + r['non2xx'] for r in rows)}")
+PY
