@@ -6,7 +6,7 @@ GO ?= go
 FUZZTIME ?= 15s
 BENCHCOUNT ?= 10
 
-.PHONY: all build run test deps lint check-generated unit java-oracle fuzz-smoke rego-test bench generate clean
+.PHONY: all build run test deps lint check-generated unit e2e java-oracle fuzz-smoke rego-test helm-check bench generate clean
 
 all: build
 
@@ -17,7 +17,7 @@ build:
 run:
 	$(GO) run ./cmd/warden serve --trino-rules deploy/examples/rules.json --policy-dir deploy/examples/policy
 
-test: deps lint check-generated unit java-oracle rego-test fuzz-smoke
+test: deps lint check-generated unit java-oracle rego-test helm-check fuzz-smoke
 
 # OpenFGA server version the tests run (policy/grants/fgatest.Version).
 FGA_VERSION := v1.15.0
@@ -43,6 +43,11 @@ lint:
 unit:
 	$(GO) test -race -count=1 ./...
 
+# End to end: a real Trino 476 (cached by deps, needs a JDK 24+) asking an
+# in-process Warden; docs/e2e.md. `unit` runs these packages too, with ./...
+e2e:
+	$(GO) test -count=1 -v ./views/trinotest/ ./server/e2e/
+
 # Compares policy/javaregex with java.util.regex on thousands of random
 # patterns. Needs a JDK (JAVA_HOME, or java on PATH); CI requires one.
 java-oracle:
@@ -56,11 +61,27 @@ java-oracle:
 rego-test:
 	$(GO) run ./cmd/warden policy test -v deploy/examples/policy
 
+# Lints and renders the Helm chart (deploy/helm/warden) and validates the
+# manifests with kubeconform; helm, kubeconform and the schemas are fetched
+# once into the cache outside the checkout.
+helm-check:
+	@.ci/helm.sh
+
 # Each fuzz target runs briefly; longer runs: make fuzz-smoke FUZZTIME=10m.
+# Every decoder of outside input has a target here.
+FUZZ_TARGETS = \
+	./policy/trino/:FuzzDecode ./policy/javaregex/:FuzzCompile ./policy/fbac/:FuzzParse \
+	./webhooks/scim/:FuzzFilter ./webhooks/scim/:FuzzPatch ./webhooks/events/:FuzzDecode \
+	./webhooks/standard/:FuzzParseSignatures ./webhooks/standard/:FuzzVerify \
+	./webhooks/keycloak/:FuzzDecode ./webhooks/keycloak/:FuzzVerifySignature \
+	./server/audit/:FuzzParseQueryEvent ./server/audit/:FuzzReadSegment \
+	./views/sqlgen/:FuzzParseType ./views/sqlgen/:FuzzParseQualifiedName ./views/sqlgen/:FuzzPredicateTemplate \
+	./views/sqlgen/:FuzzCustomMask ./views/sqlgen/:FuzzMaskSpec
 fuzz-smoke:
-	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./policy/trino/
-	$(GO) test -run '^$$' -fuzz '^FuzzCompile$$' -fuzztime $(FUZZTIME) ./policy/javaregex/
-	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./policy/fbac/
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t##*:}; echo "fuzz $$pkg $$fn"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
 
 # All runtime SQL lives in sql/*.sql; sqlc generates store/internal/db from
 # it and the migrations. The generated code is committed.
