@@ -43,8 +43,8 @@ func TestMigrateUpDownUpOverData(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, store.LatestVersion(), v)
 	require.False(t, dirty)
-	want := []string{"audit_decisions", "audit_decisions_staging", "audit_queries", "audit_sampling", "change_log", "groups", "memberships", "outbox", "policy_documents",
-		"policy_revisions", "revision_counter", "roles", "users", "webhook_events", "webhook_subjects"}
+	want := []string{"audit_decisions", "audit_decisions_staging", "audit_queries", "audit_sampling", "change_log", "datasources", "groups", "mask_policies", "memberships", "outbox", "policy_documents",
+		"policy_revisions", "revision_counter", "roles", "row_policies", "subscriptions", "users", "webhook_events", "webhook_subjects"}
 	require.Equal(t, want, tables(t, ctx, url))
 
 	seed := func() {
@@ -150,7 +150,7 @@ func TestCheckSchema(t *testing.T) {
 
 func TestLatestVersion(t *testing.T) {
 	t.Parallel()
-	require.Equal(t, uint(8), store.LatestVersion())
+	require.Equal(t, uint(9), store.LatestVersion())
 }
 
 func TestMigrateRejectsOtherURLs(t *testing.T) {

@@ -105,6 +105,21 @@ type ChangeLog struct {
 	At         time.Time
 }
 
+type Datasource struct {
+	ID            int64
+	SourceCatalog string
+	SourceSchema  string
+	SourceTable   string
+	ViewSchema    string
+	ViewTable     string
+	Description   string
+	Columns       json.RawMessage
+	Owner         string
+	Revision      int64
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
 type Group struct {
 	ID          int64
 	Name        string
@@ -113,6 +128,22 @@ type Group struct {
 	Revision    int64
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+}
+
+type MaskPolicy struct {
+	ID               int64
+	Name             string
+	DatasourceID     *int64
+	Tag              *string
+	ColumnName       *string
+	Mask             json.RawMessage
+	ExemptUsers      []string
+	ExemptGroups     []string
+	ExemptAttributes json.RawMessage
+	Priority         int32
+	CreatedBy        string
+	Revision         int64
+	CreatedAt        time.Time
 }
 
 type Membership struct {
@@ -165,6 +196,27 @@ type Role struct {
 	CreatedBy   string
 	Revision    int64
 	CreatedAt   time.Time
+}
+
+type RowPolicy struct {
+	ID           int64
+	Name         string
+	DatasourceID int64
+	Policy       json.RawMessage
+	CreatedBy    string
+	Revision     int64
+	CreatedAt    time.Time
+}
+
+type Subscription struct {
+	ID           int64
+	DatasourceID int64
+	Users        []string
+	Groups       []string
+	Attributes   json.RawMessage
+	CreatedBy    string
+	Revision     int64
+	CreatedAt    time.Time
 }
 
 type User struct {
