@@ -112,6 +112,14 @@ type RowFilterer interface {
 	RowFilters(ctx context.Context, req *Request) ([]trino.ViewExpression, Reason, error)
 }
 
+// DataPolicy marks a source of data-source mask policies (the governed
+// catalog): its masks take precedence over OPA-compatible Rego and
+// rules.json, after Rego extension modules.
+type DataPolicy interface {
+	Source
+	DataPolicy()
+}
+
 // Masker fills out[i] with the mask the source applies to cols[i], for each
 // column it masks. The engine passes only the columns no earlier source
 // masked.

@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"maps"
 	"slices"
@@ -14,6 +16,8 @@ import (
 	"github.com/trino-warden/warden/server/audit"
 	"github.com/trino-warden/warden/server/auth"
 	"github.com/trino-warden/warden/server/config"
+	"github.com/trino-warden/warden/views"
+	"github.com/trino-warden/warden/views/sqlgen"
 	"github.com/trino-warden/warden/webhooks/events"
 	"github.com/trino-warden/warden/webhooks/keycloak"
 	"github.com/trino-warden/warden/webhooks/scim"
@@ -120,4 +124,30 @@ func GrantsFromConfig(ctx context.Context, cfg config.Config, logger *slog.Logge
 		Logger:          logger,
 		Registerer:      reg,
 	})
+}
+
+// ViewsFromConfig returns the governed catalog's options, nil when
+// views.trino_url is not set. It needs database mode.
+func ViewsFromConfig(cfg config.Config) (*ViewsOptions, error) {
+	v := cfg.Views
+	if v.TrinoURL == "" {
+		return nil, nil
+	}
+	if cfg.DatabaseURL == "" {
+		return nil, errors.New("the governed catalog (views.trino_url) needs database mode: set WARDEN_DATABASE_URL")
+	}
+	client, err := views.NewClient(views.ClientOptions{URL: v.TrinoURL, User: v.User, Password: v.Password})
+	if err != nil {
+		return nil, err
+	}
+	opts := &ViewsOptions{Trino: client, SyncInterval: v.SyncInterval,
+		Options: views.Options{Catalog: v.Catalog, ServiceUser: v.User}}
+	if v.KeyTable != "" {
+		name, err := sqlgen.ParseQualifiedName(v.KeyTable)
+		if err != nil {
+			return nil, fmt.Errorf("views.key_table: %w", err)
+		}
+		opts.Keys = &sqlgen.KeyStore{Table: name, IDColumn: "key_id", KeyColumn: "key", Identity: v.KeyIdentity}
+	}
+	return opts, nil
 }

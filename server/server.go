@@ -27,6 +27,7 @@ import (
 	"github.com/trino-warden/warden/server/audit"
 	"github.com/trino-warden/warden/server/auth"
 	"github.com/trino-warden/warden/store"
+	"github.com/trino-warden/warden/views"
 	"github.com/trino-warden/warden/webhooks/events"
 	"github.com/trino-warden/warden/webhooks/keycloak"
 	"github.com/trino-warden/warden/webhooks/scim"
@@ -73,12 +74,25 @@ type Options struct {
 	Keycloak keycloak.Options
 	// Audit, when Enabled, records every decision (database mode).
 	Audit AuditOptions
+	// Views, when set, turns on the governed catalog (database mode).
+	Views *ViewsOptions
 	// DivergenceInterval is how often the change log is compared with
 	// OpenFGA in the background (0 disables).
 	DivergenceInterval time.Duration
 	// WebhookRetention is how long delivered webhook event IDs are kept
 	// for deduplication (0 keeps them forever).
 	WebhookRetention time.Duration
+}
+
+// ViewsOptions configure the governed catalog.
+type ViewsOptions struct {
+	// Trino is the service principal's client.
+	Trino *views.Client
+	// Catalog, ServiceUser and Keys compile the registrations.
+	views.Options
+	// SyncInterval is how often the reconciler checks Trino without a
+	// change.
+	SyncInterval time.Duration
 }
 
 // AuditOptions configure the decision audit.
@@ -111,6 +125,9 @@ type Server struct {
 	handler http.Handler
 	admin   *gin.Engine
 	api     *adminapi.API // nil unless the admin API is on
+	// views is the governed catalog's source and reconciler; nil when off.
+	views      *views.Source
+	reconciler *views.Reconciler
 	// recorder records decisions; nil records none. Run sets it before any
 	// listener serves.
 	recorder *audit.Recorder
@@ -150,6 +167,18 @@ func New(opts Options, logger *slog.Logger) *Server {
 		opts.Policy.Extra = append(opts.Policy.Extra, opts.Grants)
 		s.cfg.Policy.Extra = opts.Policy.Extra
 	}
+	var refresh func(ctx context.Context) error
+	if opts.Store != nil && opts.Views != nil {
+		s.views = views.NewSource(opts.Views.Options)
+		opts.Policy.Extra = append(opts.Policy.Extra, s.views)
+		s.cfg.Policy.Extra = opts.Policy.Extra
+		s.reconciler = views.NewReconciler(opts.Views.Trino, s.views.Catalog, views.ReconcilerOptions{
+			Interval: opts.Views.SyncInterval, CheckStale: true, Logger: logger, Registerer: s.metrics.registry,
+			LockFunc: func(ctx context.Context, fn func(context.Context) error) (bool, error) {
+				return opts.Store.WithAdvisoryLock(ctx, store.LockViewsReconciler, fn)
+			}})
+		refresh = s.refreshViews
+	}
 	if opts.Store != nil {
 		var revisionFunc func(int64)
 		if opts.Grants != nil {
@@ -161,7 +190,7 @@ func New(opts Options, logger *slog.Logger) *Server {
 		}
 		s.watcher = loader.NewStoreWatcher(opts.Store, s.engine, loader.StoreOptions{Logger: logger, Rego: opts.Policy.Rego,
 			Clusters: clusters, ReloadFunc: s.metrics.reloaded, Extra: opts.Policy.Extra, RevisionFunc: revisionFunc,
-			Identity: opts.Identity})
+			Identity: opts.Identity, RefreshFunc: refresh})
 	} else {
 		s.watcher = loader.NewWatcher(opts.Policy, s.engine, loader.WatcherOptions{Logger: logger, Interval: opts.ReloadInterval, ReloadFunc: s.metrics.reloaded})
 	}
@@ -214,8 +243,15 @@ func (s *Server) adminRoutes() *gin.Engine {
 	case s.cfg.Auth == nil:
 		r.Any("/api/v1/*path", unavailable("the admin API needs OIDC: set WARDEN_OIDC_ISSUER and WARDEN_OIDC_AUDIENCE"))
 	default:
-		s.api = adminapi.New(adminapi.Options{Store: s.cfg.Store, Auth: s.cfg.Auth, Rego: s.cfg.Policy.Rego, Grants: s.cfg.Grants, Engine: s.engine, Extra: s.cfg.Policy.Extra,
-			DivergenceFunc: func(n int) { s.metrics.divergence.Set(float64(n)) }})
+		ao := adminapi.Options{Store: s.cfg.Store, Auth: s.cfg.Auth, Rego: s.cfg.Policy.Rego, Grants: s.cfg.Grants, Engine: s.engine, Extra: s.cfg.Policy.Extra,
+			DivergenceFunc: func(n int) { s.metrics.divergence.Set(float64(n)) }}
+		if s.cfg.Views != nil {
+			ao.Trino, ao.Views = s.cfg.Views.Trino, s.cfg.Views.Options
+		}
+		if s.reconciler != nil {
+			ao.Reconciler = s.reconciler
+		}
+		s.api = adminapi.New(ao)
 		s.api.Register(r)
 	}
 	if s.cfg.Store == nil {
@@ -275,6 +311,23 @@ func (s *Server) identityRoutes(r *gin.Engine) {
 	} else {
 		r.POST(keycloak.MountPath, gin.WrapH(h))
 	}
+}
+
+// refreshViews compiles the governed catalog at the store's current state
+// and swaps it into the views source, then asks the reconciler to apply it.
+// A registration that cannot be compiled keeps the last good catalog.
+func (s *Server) refreshViews(ctx context.Context) error {
+	g, err := s.cfg.Store.GovernedSnapshot(ctx)
+	if err != nil {
+		return err
+	}
+	c, err := views.Compile(g, s.cfg.Views.Options)
+	if err != nil {
+		return fmt.Errorf("governed catalog: %w", err)
+	}
+	s.views.Set(c)
+	s.reconciler.Kick()
+	return nil
 }
 
 // closeRecorder writes what the audit still holds, to PostgreSQL or the
@@ -480,6 +533,9 @@ func (s *Server) Run(ctx context.Context) error {
 	if s.api != nil {
 		go s.api.RunOutbox(watchCtx, time.Second, s.logger)
 		go s.api.RunDivergenceCheck(watchCtx, s.cfg.DivergenceInterval, s.logger)
+	}
+	if s.reconciler != nil {
+		go s.reconciler.Run(watchCtx)
 	}
 	if s.cfg.Store != nil && s.cfg.WebhookRetention > 0 {
 		go s.purgeWebhookEvents(watchCtx)

@@ -10,6 +10,7 @@
 //	warden policy push|ls|rollback  manage policy through the admin API
 //	warden audit decisions|get|denies|queries|changes  read the audit
 //	warden simulate                 replay recorded decisions against a candidate change
+//	warden views sync|status        the governed catalog's reconciler
 //	warden version                  print the version
 package main
 
@@ -50,6 +51,8 @@ commands:
                    upload a policy, list its revisions, roll back (admin API)
   audit            recorded decisions, denials and Trino queries (admin API)
   simulate         replay recorded decisions against a candidate policy or grants (admin API)
+  views sync|status
+                   the governed catalog's reconciler: sync now, or print the plan (admin API)
   version          print the version
 
 Run 'warden <command> -h' for a command's flags.
@@ -93,6 +96,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = auditCmd(args[1:], stdout, stderr)
 	case "simulate":
 		err = simulateCmd(args[1:], stdout, stderr)
+	case "views":
+		err = viewsCmd(args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "warden", version)
 	case "help", "-h", "--help":
@@ -149,6 +154,12 @@ func serve(args []string, stderr io.Writer) error {
 	}
 	if opts.Grants != nil {
 		defer opts.Grants.Close()
+	}
+	if opts.Views, err = server.ViewsFromConfig(cfg); err != nil {
+		return err
+	}
+	if opts.Views != nil {
+		defer opts.Views.Trino.Close()
 	}
 	return server.New(opts, logger).Run(ctx)
 }

@@ -127,6 +127,10 @@ func (s *Source) Authorize(ctx context.Context, req *policy.Request) (policy.Ver
 		return policy.Verdict{}, nil
 	}
 	r := req.Action.Resource
+	if r != nil && r.Table != nil && strings.EqualFold(r.Table.SchemaName, informationSchema) &&
+		(req.Op == trino.OpSelectFromColumns || req.Op == trino.OpShowColumns) {
+		return s.authorizeInformationSchema(ctx, r.Table.CatalogName, subs)
+	}
 	var obj string
 	var cols []string
 	switch spec.t {
@@ -445,6 +449,25 @@ func (s *Source) authorizeVisible(ctx context.Context, req *policy.Request, subs
 }
 
 var visibleReason = policy.Reason{Rule: "grants: visible"}
+
+const informationSchema = "information_schema"
+
+// authorizeInformationSchema lets a user read a catalog's information_schema
+// when a grant makes the catalog visible to them, as Trino's file-based
+// rules let whoever may access a catalog read its information_schema: SHOW
+// TABLES and the like are queries on it. Which rows it shows is then up to
+// the filter operations.
+func (s *Source) authorizeInformationSchema(ctx context.Context, catalog string, subs []string) (policy.Verdict, error) {
+	g, err := s.readGrants(ctx, subs, listAll, "all")
+	if err != nil {
+		return policy.Verdict{}, err
+	}
+	var ib idBuilder
+	if g.catalogVisible(ib.id(catalog)) {
+		return policy.Verdict{Effect: policy.Allow, Reason: policy.Reason{Rule: "grants: information_schema"}}, nil
+	}
+	return policy.Verdict{}, nil
+}
 
 // Filter answers a batch filter: it reads each subject's grants once, then
 // tests each item in memory, so the cost in OpenFGA calls does not grow with

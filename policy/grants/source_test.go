@@ -550,3 +550,25 @@ func TestScratch(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestInformationSchemaFollowsCatalogVisibility: a grant anywhere in a
+// catalog lets its holder read the catalog's information_schema (SHOW
+// TABLES is a query on it), as catalog access does in Trino's rules.
+func TestInformationSchemaFollowsCatalogVisibility(t *testing.T) {
+	t.Parallel()
+	tb := setup(t, fgatest.Shared(t), nil)
+	ctx := context.Background()
+	require.NoError(t, tb.src.WriteTuples(ctx, []grants.Tuple{grant(t, "user:dave", "select", "table:c.s.ledger")}, nil))
+	for _, tc := range []struct {
+		user, catalog string
+		want          policy.Effect
+	}{
+		{"dave", "c", policy.Allow},
+		{"dave", "other", policy.Abstain},
+		{"erin", "c", policy.Abstain},
+	} {
+		v, err := tb.src.Authorize(ctx, tableReq(trino.OpSelectFromColumns, tc.user, nil, tc.catalog, "information_schema", "tables", "table_name"))
+		require.NoError(t, err)
+		require.Equal(t, tc.want, v.Effect, "%s on %s", tc.user, tc.catalog)
+	}
+}

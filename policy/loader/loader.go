@@ -168,8 +168,9 @@ type Documents struct {
 }
 
 // BuildSet compiles one cluster's documents into its sources, ordered by
-// mask precedence: Rego extension modules, then OPA-compatible Rego, then
-// rules.json. Any error fails the whole set.
+// mask precedence: Rego extension modules, data-source mask policies (extra
+// sources that are a policy.DataPolicy), OPA-compatible Rego, the other
+// extra sources (grants), then rules.json. Any error fails the whole set.
 func BuildSet(d Documents, opts rego.Options, extra ...policy.Source) (*policy.PolicySet, error) {
 	var sources []policy.Source
 	var compat policy.Source
@@ -183,10 +184,20 @@ func BuildSet(d Documents, opts rego.Options, extra ...policy.Source) (*policy.P
 		}
 		compat = rp.Compat()
 	}
+	// Data-source mask policies come right after the extension modules.
+	for _, s := range extra {
+		if _, ok := s.(policy.DataPolicy); ok {
+			sources = append(sources, s)
+		}
+	}
 	if compat != nil {
 		sources = append(sources, compat)
 	}
-	sources = append(sources, extra...)
+	for _, s := range extra {
+		if _, ok := s.(policy.DataPolicy); !ok {
+			sources = append(sources, s)
+		}
+	}
 	if d.Rules != nil {
 		p, err := fbac.Parse(d.Rules)
 		if err != nil {

@@ -37,6 +37,11 @@ type StoreOptions struct {
 	// Identity maps the store's directory users to Trino user names; every
 	// snapshot carries the directory built with it.
 	Identity policy.IdentityOptions
+	// RefreshFunc, when set, runs before each new snapshot is built: it
+	// brings sources that read the store themselves (the governed catalog)
+	// to the new revision. Its error fails the load, which keeps the last
+	// good snapshot and is retried.
+	RefreshFunc func(ctx context.Context) error
 }
 
 // StoreWatcher keeps an engine's snapshot equal to the policy in the store:
@@ -117,6 +122,11 @@ func (w *StoreWatcher) build(ctx context.Context) (*policy.Snapshot, error) {
 	}
 	if w.engine.Snapshot() != nil && rev <= w.revision {
 		return nil, nil
+	}
+	if w.opts.RefreshFunc != nil {
+		if err := w.opts.RefreshFunc(ctx); err != nil {
+			return nil, err
+		}
 	}
 	def, err := w.clusterSet(ctx, store.DefaultCluster)
 	if err != nil {

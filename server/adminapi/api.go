@@ -20,6 +20,7 @@ import (
 	"github.com/trino-warden/warden/policy/rego"
 	"github.com/trino-warden/warden/server/auth"
 	"github.com/trino-warden/warden/store"
+	"github.com/trino-warden/warden/views"
 )
 
 // Options are the API's dependencies.
@@ -39,6 +40,15 @@ type Options struct {
 	// DivergenceFunc, when set, hears how many grants the last divergence
 	// check found out of step between the change log and OpenFGA.
 	DivergenceFunc func(n int)
+	// Trino is Warden's client for the governed catalog: it reads source
+	// tables' columns and checks masks and row policies; nil turns the
+	// governed catalog's writes off (503).
+	Trino *views.Client
+	// Views are the governed catalog's options (its catalog name, Warden's
+	// service user, the hash-mask key store), as the live catalog uses them.
+	Views views.Options
+	// Reconciler is the governed catalog's reconciler; nil when it is off.
+	Reconciler Reconciler
 }
 
 // API serves /api/v1.
@@ -91,6 +101,30 @@ func (a *API) Register(r gin.IRouter) {
 	admin.POST("/roles", a.roleCreate)
 	admin.DELETE("/roles/:name", a.roleDelete)
 	admin.POST("/simulate", a.simulate)
+	admin.POST("/views/sync", a.viewsSync)
+	read.GET("/views/status", a.viewsStatus)
+
+	// The governed catalog; owners are scoped to their sources in the
+	// handlers, as for grants.
+	owner.POST("/datasources", a.datasourceCreate)
+	read.GET("/datasources", a.datasourceList)
+	read.GET("/datasources/:id", a.datasourceGet)
+	owner.PATCH("/datasources/:id", a.datasourcePatch)
+	owner.POST("/datasources/:id/refresh", a.datasourceRefresh)
+	owner.DELETE("/datasources/:id", a.datasourceDelete)
+	owner.POST("/mask-policies", a.maskPolicyCreate)
+	read.GET("/mask-policies", a.maskPolicyList)
+	read.GET("/mask-policies/:id", a.maskPolicyGet)
+	owner.DELETE("/mask-policies/:id", a.maskPolicyDelete)
+	owner.POST("/row-policies", a.rowPolicyCreate)
+	read.GET("/row-policies", a.rowPolicyList)
+	read.GET("/row-policies/:id", a.rowPolicyGet)
+	owner.DELETE("/row-policies/:id", a.rowPolicyDelete)
+	owner.POST("/subscriptions", a.subscriptionCreate)
+	read.GET("/subscriptions", a.subscriptionList)
+	read.GET("/subscriptions/:id", a.subscriptionGet)
+	owner.DELETE("/subscriptions/:id", a.subscriptionDelete)
+	read.GET("/views/:id/sql", a.viewSQL)
 }
 
 // Error codes, a closed set shared with the decision endpoints.

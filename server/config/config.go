@@ -42,6 +42,7 @@ type Config struct {
 	SCIM     SCIMConfig     `yaml:"scim"`
 	Webhooks WebhooksConfig `yaml:"webhooks"`
 	Audit    AuditConfig    `yaml:"audit"`
+	Views    ViewsConfig    `yaml:"views"`
 	OIDC     OIDCConfig     `yaml:"oidc"`
 	TLS      TLSConfig      `yaml:"tls"`
 	Log      LogConfig      `yaml:"log"`
@@ -191,6 +192,33 @@ func (c AuditConfig) Validate() error {
 	return nil
 }
 
+// ViewsConfig configures the governed catalog (database mode):
+// registered source tables exposed as policy-enforced views in a dedicated
+// Trino catalog. docs/governed.md describes the setup.
+type ViewsConfig struct {
+	TrinoURL     string        `yaml:"trino_url" help:"Trino coordinator URL Warden's service principal connects to (https for a password); setting it turns the governed catalog on"`
+	User         string        `yaml:"user" help:"Warden's service principal in Trino: owns the governed views and reads the registered sources"`
+	Password     string        `yaml:"password" secret:"true" help:"Password of the service principal (needs an https trino_url)"`
+	Catalog      string        `yaml:"catalog" help:"The Trino catalog that holds the governed views"`
+	SyncInterval time.Duration `yaml:"sync_interval" help:"How often the views are checked against the registrations even without a change (catches Trino restarts and drift)"`
+	KeyTable     string        `yaml:"key_table" help:"catalog.schema.table holding hash-mask keys (key_id varchar, key varbinary), readable by key_identity only; empty refuses hash masks"`
+	KeyIdentity  string        `yaml:"key_identity" help:"Trino user hash masks run as, the only one that may read key_table"`
+}
+
+// Validate checks the governed catalog's settings.
+func (c ViewsConfig) Validate() error {
+	if c.TrinoURL == "" {
+		return nil
+	}
+	if c.User == "" || c.Catalog == "" {
+		return errors.New("views.trino_url is set: views.user and views.catalog are needed too")
+	}
+	if (c.KeyTable == "") != (c.KeyIdentity == "") {
+		return errors.New("views.key_table and views.key_identity go together")
+	}
+	return nil
+}
+
 // OIDCConfig configures authentication of the admin API.
 type OIDCConfig struct {
 	Issuer       string   `yaml:"issuer" help:"OIDC issuer URL whose tokens the admin API accepts"`
@@ -263,6 +291,7 @@ func Default() Config {
 		Audit: AuditConfig{Enabled: true, FlushInterval: time.Second, BatchSize: 1000, QueueSize: 10000,
 			SpoolMaxBytes: GiB, Full: "drop", RetentionDays: 30, PartitionsAhead: 3, Explain: "denied",
 			Rules: map[string]AuditRuleConfig{}},
+		Views: ViewsConfig{User: "warden", Catalog: "governed", SyncInterval: 30 * time.Second},
 		Identity: IdentityConfig{UserNameFrom: policy.NameFromUserName, Normalize: []string{}, UnknownUsers: policy.UnknownPass,
 			ServiceUsers: []string{}},
 		ReloadInterval: time.Second,
@@ -330,7 +359,7 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("clusters.%s: name must match %s", name, clusterNameRE))
 		}
 	}
-	errs = append(errs, c.Identity.Validate(), c.SCIM.Validate(), c.Webhooks.Validate(), c.Audit.Validate(), c.Log.Validate(), c.Decision.Validate(), c.HTTP.Validate(), c.Shutdown.Validate())
+	errs = append(errs, c.Identity.Validate(), c.SCIM.Validate(), c.Webhooks.Validate(), c.Audit.Validate(), c.Views.Validate(), c.Log.Validate(), c.Decision.Validate(), c.HTTP.Validate(), c.Shutdown.Validate())
 	return errors.Join(errs...)
 }
 

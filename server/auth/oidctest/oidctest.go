@@ -47,11 +47,23 @@ type device struct {
 // New starts an issuer; it stops at the end of the test.
 func New(tb testing.TB) *Issuer {
 	tb.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	iss, err := Start()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	iss := &Issuer{key: key, keyID: "test-key-1", tb: tb, clients: map[string]client{}, devices: map[string]*device{}}
+	iss.tb = tb
+	tb.Cleanup(iss.Close)
+	return iss
+}
+
+// Start starts an issuer outside a test (a TestMain); Close stops it.
+// Token then needs a TB only to report a signing failure.
+func Start() (*Issuer, error) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, err
+	}
+	iss := &Issuer{key: key, keyID: "test-key-1", clients: map[string]client{}, devices: map[string]*device{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -76,14 +88,17 @@ func New(tb testing.TB) *Issuer {
 	mux.HandleFunc("POST /device", iss.handleDevice)
 	iss.server = httptest.NewServer(mux)
 	iss.URL = iss.server.URL
-	tb.Cleanup(iss.server.Close)
 	iss.signer, err = jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: key},
 		(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", iss.keyID))
 	if err != nil {
-		tb.Fatal(err)
+		iss.server.Close()
+		return nil, err
 	}
-	return iss
+	return iss, nil
 }
+
+// Close stops the issuer.
+func (i *Issuer) Close() { i.server.Close() }
 
 // Claims are a token's claims. Zero times get defaults: issued now,
 // expiring in an hour.
@@ -120,7 +135,9 @@ func (i *Issuer) TokenSignedByStranger(tb testing.TB, c Claims) string {
 }
 
 func (i *Issuer) sign(tb testing.TB, s jose.Signer, c Claims) string {
-	tb.Helper()
+	if tb != nil {
+		tb.Helper()
+	}
 	now := time.Now()
 	if c.IssuedAt.IsZero() {
 		c.IssuedAt = now
@@ -141,6 +158,9 @@ func (i *Issuer) sign(tb testing.TB, s jose.Signer, c Claims) string {
 		b = b.Claims(c.Extra)
 	}
 	tok, err := b.Serialize()
+	if err != nil && tb == nil {
+		panic(err) // an issuer from Start, outside a test: a broken key
+	}
 	if err != nil {
 		tb.Fatal(err)
 	}
