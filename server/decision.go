@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -159,7 +160,9 @@ func (s *Server) handleDecision(c *gin.Context) {
 	}
 	d, err := s.engine.DecideWith(ctx, snap, req)
 	if s.recorder != nil {
-		s.recorder.Record(&audit.Entry{Time: start, DecisionID: id, Request: req, Snapshot: snap, Decision: d, Err: err, Latency: time.Since(start)})
+		// The body buffer is pooled: the entry gets its own copy.
+		s.recorder.Record(&audit.Entry{Time: start, DecisionID: id, Request: req, Snapshot: snap, Decision: d, Err: err,
+			Latency: time.Since(start), Body: bytes.Clone(body)})
 	}
 	if err != nil {
 		s.decisionError(c, id, err)

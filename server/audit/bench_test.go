@@ -90,6 +90,7 @@ func BenchmarkBuildRow(b *testing.B) {
 		explain bool
 	}{
 		{"allow", trino.EndpointAllow, selectBody("alice", "analysts", "orders"), false},
+		{"allow with body", trino.EndpointAllow, selectBody("alice", "analysts", "orders"), false},
 		{"allow explained", trino.EndpointAllow, selectBody("alice", "analysts", "orders"), true},
 		{"batch 1000 explained", trino.EndpointBatch, filterTablesBody(1000), true},
 		{"batch 20000 explained", trino.EndpointBatch, filterTablesBody(20000), true},
@@ -102,6 +103,9 @@ func BenchmarkBuildRow(b *testing.B) {
 			r := &Recorder{opts: opts, log: opts.Logger}
 			r.m = newMetrics(nil, func() float64 { return 0 }, func() float64 { return 0 })
 			e := p.entry(b, bc.ep, bc.body)
+			if bc.name == "allow with body" {
+				e.Body = []byte(bc.body) // as the decision handler hands it over
+			}
 			ctx := context.Background()
 			b.ReportAllocs()
 			for b.Loop() {

@@ -439,3 +439,19 @@ func TestRecorderMaintainsPartitions(t *testing.T) {
 		return strings.Join(got, ",") == strings.Join(want, ",")
 	}, 10*time.Second, 20*time.Millisecond)
 }
+
+func TestInputOf(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		body, want string
+	}{
+		{`{"input":{"action":{"operation":"ExecuteQuery"}}}`, `{"action":{"operation":"ExecuteQuery"}}`},
+		{`{ "input": {"action":{}}}`, ""},         // not compact: encoded from the decoded request
+		{`{"input":{"a":1},"extra":{"b":2}}`, ""}, // another top-level key: not just the input
+		{`{"input":{"a":"}"}}`, `{"a":"}"}`},      // braces in strings are fine
+		{`{"input":{}}`, `{}`},
+	} {
+		got := inputOf([]byte(tc.body))
+		require.Equal(t, tc.want, string(got), tc.body)
+	}
+}

@@ -32,6 +32,26 @@ type Entry struct {
 	Err error
 	// Latency is how long the decision took.
 	Latency time.Duration
+	// Body, when set, is a copy of the request body as Trino sent it; the
+	// worker then stores its input as sent instead of encoding the decoded
+	// one again.
+	Body []byte
+}
+
+// inputOf returns the value of "input" in a compact body of the form
+// {"input":{…}}, which is how Trino's plugin sends every request; nil for
+// any other shape, which the caller then encodes from the decoded request.
+// The body was decoded successfully, so it is valid JSON.
+func inputOf(body []byte) json.RawMessage {
+	const prefix = `{"input":{`
+	if len(body) < len(prefix)+2 || string(body[:len(prefix)]) != prefix || body[len(body)-1] != '}' || body[len(body)-2] != '}' {
+		return nil
+	}
+	in := body[len(prefix)-1 : len(body)-1]
+	if !json.Valid(in) {
+		return nil
+	}
+	return in
 }
 
 // buildRow turns an entry into the row the store records. It runs on the
@@ -81,7 +101,9 @@ func (r *Recorder) buildRow(ctx context.Context, e *Entry) store.AuditDecision {
 	}
 	row.Resource, row.QualifiedTable = summarize(req)
 	row.Facets, row.FacetsCapped = facets(req, r.opts.FacetsMax)
-	if in, err := json.Marshal(&req.Input); err == nil {
+	if in := inputOf(e.Body); in != nil {
+		row.Input = in
+	} else if in, err := json.Marshal(&req.Input); err == nil {
 		row.Input = in
 	}
 	if d != nil && req.Endpoint == trino.EndpointAllow && d.Explanation == nil {
