@@ -37,18 +37,20 @@ const (
 	propagationMax = 5 * time.Second // asserted loosely: Trino caches nothing, but queries take time
 )
 
-// rules is the store's rules.json: admin and Warden's principal may do
-// everything; analysts read memory.sales; everyone may run queries and read
-// system. The governed catalog is the views source's business.
+// rules is the store's rules.json: admin may do everything; analysts read
+// memory.sales; hr-analysts may read the source memory.hr.people directly,
+// through a row filter that keeps nothing; everyone may run queries and
+// read system. The governed catalog is the views source's business.
 const rules = `{
   "catalogs": [
     {"user": "admin", "allow": "all"},
-    {"group": "analysts", "catalog": "(memory|system)", "allow": "read-only"},
+    {"group": "(analysts|hr-analysts)", "catalog": "(memory|system)", "allow": "read-only"},
     {"catalog": "system", "allow": "read-only"}
   ],
   "schemas": [{"user": "admin", "owner": true}, {"owner": false}],
   "tables": [
     {"user": "admin", "privileges": ["SELECT", "INSERT", "DELETE", "UPDATE", "OWNERSHIP", "GRANT_SELECT"]},
+    {"group": "hr-analysts", "catalog": "memory", "schema": "hr", "table": "people", "privileges": ["SELECT"], "filter": "region = 'nowhere'"},
     {"group": "analysts", "catalog": "memory", "schema": "sales", "privileges": ["SELECT"]},
     {"catalog": "system", "privileges": ["SELECT"]}
   ]
