@@ -157,3 +157,18 @@ LIMIT @max_rows::int;
 
 -- name: AuditQueriesDeleteBefore :execrows
 DELETE FROM audit_queries WHERE create_time < @cutoff::timestamptz;
+
+-- name: AuditDirectCopy :copyfrom
+-- Fresh batches go straight into the partitioned table; replays, which may
+-- repeat rows, go through the staging table and ON CONFLICT.
+INSERT INTO audit_decisions (
+    decided_at, decision_id, cluster, endpoint, operation, user_name, groups,
+    query_id, trino_version, outcome, items, kept, resource, qualified_table,
+    facets, facets_capped, result, decider, explanation, explain_capped,
+    error, revision, latency_us, input
+) VALUES (
+    @decided_at, @decision_id, @cluster, @endpoint, @operation, @user_name, @groups,
+    @query_id, @trino_version, @outcome, @items, @kept, @resource, @qualified_table,
+    @facets, @facets_capped, @result, @decider, @explanation, @explain_capped,
+    @error, @revision, @latency_us, @input
+);

@@ -246,3 +246,33 @@ func TestAuditQueriesInAnyOrder(t *testing.T) {
 	require.Empty(t, got)
 	require.ErrorIs(t, b.store.AuditQueryRecord(ctx, store.AuditQuery{Cluster: "default", QueryID: "", CreateTime: created}), store.ErrInvalid)
 }
+
+func TestAuditWriteFresh(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx, s := b.ctx, b.store
+	now := time.Now().UTC()
+	_, err := s.AuditPartitionsEnsure(ctx, now.AddDate(0, 0, -1), now.AddDate(0, 0, 1))
+	require.NoError(t, err)
+	row := func(id string, at time.Time) store.AuditDecision {
+		return store.AuditDecision{DecidedAt: at.Truncate(time.Microsecond), DecisionID: id, Cluster: "default", Endpoint: "allow",
+			Operation: "ExecuteQuery", User: "alice", Outcome: "allow", Resource: "", Facets: []string{}, Groups: []string{}}
+	}
+	res, err := s.AuditWriteFresh(ctx, []store.AuditDecision{row("f1", now), row("f2", now)}, time.Time{})
+	require.NoError(t, err)
+	require.Equal(t, 2, res.Inserted)
+	// A retried batch whose first write did commit: the direct copy fails
+	// on the unique key, and the idempotent path records nothing twice.
+	res, err = s.AuditWriteFresh(ctx, []store.AuditDecision{row("f1", now), row("f3", now)}, time.Time{})
+	require.NoError(t, err)
+	require.Equal(t, 1, res.Inserted)
+	require.Equal(t, 1, res.Duplicates)
+	// A day without a partition goes through the path that creates it.
+	old := now.AddDate(0, 0, -9)
+	res, err = s.AuditWriteFresh(ctx, []store.AuditDecision{row("f4", old)}, time.Time{})
+	require.NoError(t, err)
+	require.Equal(t, 1, res.Inserted)
+	rows, _, err := s.AuditDecisions(ctx, store.AuditFilter{User: "alice"}, "", 10)
+	require.NoError(t, err)
+	require.Len(t, rows, 4)
+}

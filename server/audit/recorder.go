@@ -375,7 +375,7 @@ func (r *Recorder) keepAfter() time.Time {
 func (r *Recorder) persist(ctx context.Context, rows []store.AuditDecision) {
 	for {
 		if ctx.Err() == nil && !time.Now().Before(r.downUntil) {
-			err := r.write(ctx, rows)
+			err := r.write(ctx, rows, true)
 			if err == nil {
 				return
 			}
@@ -412,13 +412,18 @@ func (r *Recorder) persist(ctx context.Context, rows []store.AuditDecision) {
 	}
 }
 
-// write writes rows to PostgreSQL and tracks its health: after a failure,
+// write writes rows to PostgreSQL (fresh rows, never written, the cheaper
+// way; spooled ones idempotently) and tracks its health: after a failure,
 // PostgreSQL is not tried again for a backoff that doubles from the flush
 // interval up to ten intervals (at most 30s).
-func (r *Recorder) write(ctx context.Context, rows []store.AuditDecision) error {
+func (r *Recorder) write(ctx context.Context, rows []store.AuditDecision, fresh bool) error {
 	wctx, cancel := context.WithTimeout(ctx, r.opts.WriteTimeout)
 	defer cancel()
-	res, err := r.w.AuditWrite(wctx, rows, r.keepAfter())
+	write := r.w.AuditWrite
+	if fresh {
+		write = r.w.AuditWriteFresh
+	}
+	res, err := write(wctx, rows, r.keepAfter())
 	if err != nil {
 		if ctx.Err() == nil && !errors.Is(err, store.ErrInvalid) {
 			r.markDown(err)
@@ -477,7 +482,7 @@ func (r *Recorder) replay(ctx context.Context) {
 			r.m.dropped.WithLabelValues(dropCorrupt).Inc()
 			continue
 		}
-		if err := r.write(ctx, rows); err != nil {
+		if err := r.write(ctx, rows, false); err != nil {
 			if errors.Is(err, store.ErrInvalid) {
 				r.log.Error("PostgreSQL refused spooled audit rows; moved aside", "segment", name, "error", err)
 				r.spool.quarantine(name)

@@ -336,6 +336,33 @@ func (q *Queries) AuditDeniesByUser(ctx context.Context, db DBTX, arg AuditDenie
 	return items, nil
 }
 
+type AuditDirectCopyParams struct {
+	DecidedAt      time.Time
+	DecisionID     string
+	Cluster        string
+	Endpoint       string
+	Operation      string
+	UserName       string
+	Groups         []string
+	QueryID        *string
+	TrinoVersion   *string
+	Outcome        string
+	Items          int32
+	Kept           int32
+	Resource       string
+	QualifiedTable *string
+	Facets         []string
+	FacetsCapped   bool
+	Result         json.RawMessage
+	Decider        string
+	Explanation    json.RawMessage
+	ExplainCapped  bool
+	Error          *string
+	Revision       int64
+	LatencyUs      int64
+	Input          json.RawMessage
+}
+
 const auditPartitionCreate = `-- name: AuditPartitionCreate :one
 SELECT audit_partition_create($1::date)::boolean AS created
 `

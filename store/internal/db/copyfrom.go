@@ -9,6 +9,63 @@ import (
 	"context"
 )
 
+// iteratorForAuditDirectCopy implements pgx.CopyFromSource.
+type iteratorForAuditDirectCopy struct {
+	rows                 []AuditDirectCopyParams
+	skippedFirstNextCall bool
+}
+
+func (r *iteratorForAuditDirectCopy) Next() bool {
+	if len(r.rows) == 0 {
+		return false
+	}
+	if !r.skippedFirstNextCall {
+		r.skippedFirstNextCall = true
+		return true
+	}
+	r.rows = r.rows[1:]
+	return len(r.rows) > 0
+}
+
+func (r iteratorForAuditDirectCopy) Values() ([]interface{}, error) {
+	return []interface{}{
+		r.rows[0].DecidedAt,
+		r.rows[0].DecisionID,
+		r.rows[0].Cluster,
+		r.rows[0].Endpoint,
+		r.rows[0].Operation,
+		r.rows[0].UserName,
+		r.rows[0].Groups,
+		r.rows[0].QueryID,
+		r.rows[0].TrinoVersion,
+		r.rows[0].Outcome,
+		r.rows[0].Items,
+		r.rows[0].Kept,
+		r.rows[0].Resource,
+		r.rows[0].QualifiedTable,
+		r.rows[0].Facets,
+		r.rows[0].FacetsCapped,
+		r.rows[0].Result,
+		r.rows[0].Decider,
+		r.rows[0].Explanation,
+		r.rows[0].ExplainCapped,
+		r.rows[0].Error,
+		r.rows[0].Revision,
+		r.rows[0].LatencyUs,
+		r.rows[0].Input,
+	}, nil
+}
+
+func (r iteratorForAuditDirectCopy) Err() error {
+	return nil
+}
+
+// Fresh batches go straight into the partitioned table; replays, which may
+// repeat rows, go through the staging table and ON CONFLICT.
+func (q *Queries) AuditDirectCopy(ctx context.Context, db DBTX, arg []AuditDirectCopyParams) (int64, error) {
+	return db.CopyFrom(ctx, []string{"audit_decisions"}, []string{"decided_at", "decision_id", "cluster", "endpoint", "operation", "user_name", "groups", "query_id", "trino_version", "outcome", "items", "kept", "resource", "qualified_table", "facets", "facets_capped", "result", "decider", "explanation", "explain_capped", "error", "revision", "latency_us", "input"}, &iteratorForAuditDirectCopy{rows: arg})
+}
+
 // iteratorForAuditStagingCopy implements pgx.CopyFromSource.
 type iteratorForAuditStagingCopy struct {
 	rows                 []AuditStagingCopyParams
