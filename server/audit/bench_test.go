@@ -5,9 +5,15 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"strconv"
 	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/trino-warden/warden/policy/trino"
+	"github.com/trino-warden/warden/store"
+	"github.com/trino-warden/warden/store/pgtest"
 )
 
 // benchRecorder is a recorder whose queue is drained by a goroutine that
@@ -145,4 +151,27 @@ func BenchmarkInputSize(b *testing.B) {
 func itoa(n int) string {
 	b, _ := json.Marshal(n)
 	return string(b)
+}
+
+// BenchmarkRecordToPostgres is the audit's whole cost per decision in
+// Warden's process: Record, building the row and COPYing it into a real
+// PostgreSQL, for a stream of allowed single checks.
+func BenchmarkRecordToPostgres(b *testing.B) {
+	p := newPolicy(b)
+	st := openStore(b, pgtest.NewDatabase(b), store.Options{})
+	r, _ := newRecorder(b, st, Options{FlushInterval: 50 * time.Millisecond, QueueSize: 100_000, Full: FullBlock})
+	body := selectBody("alice", "analysts", "orders")
+	e := p.entry(b, trino.EndpointAllow, body)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		c := *e
+		i++
+		c.DecisionID = "bench-" + strconv.Itoa(i)
+		c.Body = []byte(body)
+		r.Record(&c)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	require.NoError(b, r.Close(ctx))
 }

@@ -455,3 +455,23 @@ func TestInputOf(t *testing.T) {
 		require.Equal(t, tc.want, string(got), tc.body)
 	}
 }
+
+func FuzzInputOf(f *testing.F) {
+	f.Add([]byte(`{"input":{"action":{"operation":"ExecuteQuery"}}}`))
+	f.Add([]byte(`{"input":{"a":"}\"}"},"x":1}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		in := inputOf(body)
+		if in == nil || !json.Valid(body) {
+			return
+		}
+		// For a valid body, what inputOf returns is exactly its input.
+		var whole map[string]json.RawMessage
+		if json.Unmarshal(body, &whole) != nil || len(whole) != 1 {
+			t.Fatalf("inputOf(%q) = %q for a body that is not just an input", body, in)
+		}
+		var a, b any
+		if json.Unmarshal(in, &a) != nil || json.Unmarshal(whole["input"], &b) != nil {
+			t.Fatalf("inputOf(%q) = %q, not the input", body, in)
+		}
+	})
+}

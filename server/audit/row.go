@@ -41,17 +41,43 @@ type Entry struct {
 // inputOf returns the value of "input" in a compact body of the form
 // {"input":{…}}, which is how Trino's plugin sends every request; nil for
 // any other shape, which the caller then encodes from the decoded request.
-// The body was decoded successfully, so it is valid JSON.
+// The body was decoded successfully, so it is valid JSON: it is enough to
+// find where the input object closes, and that it closes the body too.
 func inputOf(body []byte) json.RawMessage {
 	const prefix = `{"input":{`
-	if len(body) < len(prefix)+2 || string(body[:len(prefix)]) != prefix || body[len(body)-1] != '}' || body[len(body)-2] != '}' {
+	if len(body) < len(prefix)+2 || string(body[:len(prefix)]) != prefix {
 		return nil
 	}
-	in := body[len(prefix)-1 : len(body)-1]
-	if !json.Valid(in) {
-		return nil
+	depth, inString, escaped := 0, false, false
+	for i := len(prefix) - 1; i < len(body); i++ {
+		c := body[i]
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+		case c == '}' || c == ']':
+			depth--
+			if depth == 0 {
+				// The input object ends here; only the body's own closing
+				// brace may follow.
+				if i+2 == len(body) && body[i+1] == '}' {
+					return body[len(prefix)-1 : i+1]
+				}
+				return nil
+			}
+		}
 	}
-	return in
+	return nil
 }
 
 // buildRow turns an entry into the row the store records. It runs on the
