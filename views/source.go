@@ -67,6 +67,8 @@ var (
 	ruleNotSubscribe = "no subscription"
 	ruleReadOnly     = "governed catalog is read-only"
 	ruleUnknownView  = "no such governed view"
+	ruleKeyIdentity  = "hash-mask key identity"
+	ruleKeyTable     = "hash-mask keys are readable by the key identity only"
 )
 
 func allow(rule string) policy.Verdict {
@@ -127,7 +129,18 @@ func (s *Source) Authorize(_ context.Context, req *policy.Request) (policy.Verdi
 	if res == nil {
 		return abstain, nil
 	}
+	if res.Table != nil && c.isKeyTable(res.Table) {
+		// Hash-mask keys: only the identity the masks run as reads them,
+		// whatever any other source says; nobody changes them through Trino.
+		if c.opts.Keys.Identity == sub.User && (req.Op == trino.OpSelectFromColumns || metadataOp(req.Op)) {
+			return allow(ruleKeyIdentity), nil
+		}
+		return deny(ruleKeyTable), nil
+	}
 	switch {
+	case res.Catalog != nil && req.Op == trino.OpAccessCatalog && c.opts.Keys != nil && sub.User == c.opts.Keys.Identity &&
+		strings.EqualFold(res.Catalog.Name, c.opts.Keys.Table.Catalog):
+		return allow(ruleKeyIdentity), nil
 	case res.Catalog != nil:
 		return c.authorizeCatalog(req.Op, res.Catalog.Name, sub, svc), nil
 	case res.Schema != nil:
@@ -145,6 +158,14 @@ func (s *Source) Authorize(_ context.Context, req *policy.Request) (policy.Verdi
 		}
 	}
 	return abstain, nil
+}
+
+// isKeyTable reports whether t is the table hash masks read their keys
+// from.
+func (c *Catalog) isKeyTable(t *trino.Table) bool {
+	k := c.opts.Keys
+	return k != nil && strings.EqualFold(t.CatalogName, k.Table.Catalog) && strings.EqualFold(t.SchemaName, k.Table.Schema) &&
+		strings.EqualFold(t.TableName, k.Table.Name)
 }
 
 // subscribedAny reports whether the user may query some view, in schema

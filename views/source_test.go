@@ -12,6 +12,7 @@ import (
 	"github.com/trino-warden/warden/policy/trino"
 	"github.com/trino-warden/warden/store"
 	"github.com/trino-warden/warden/views"
+	"github.com/trino-warden/warden/views/sqlgen"
 )
 
 const svc = "warden"
@@ -215,4 +216,30 @@ func TestInformationSchemaOfTheGovernedCatalog(t *testing.T) {
 		table("governed", "information_schema", "tables")))
 	require.NoError(t, err)
 	require.Empty(t, f, "information_schema is filtered by the filter operations, not by a row filter")
+}
+
+func TestKeyTableIsForTheKeyIdentityOnly(t *testing.T) {
+	t.Parallel()
+	opts := views.Options{Catalog: "governed", ServiceUser: svc, Keys: &sqlgen.KeyStore{
+		Table: sqlgen.QualifiedName{Catalog: "warden", Schema: "keys", Name: "mask_keys"}, IDColumn: "key_id", KeyColumn: "key", Identity: "warden-keys"}}
+	c, err := views.Compile(governed(), opts)
+	require.NoError(t, err)
+	s := views.NewSource(opts)
+	s.Set(c)
+	keys := table("warden", "keys", "mask_keys")
+	for _, tc := range []struct {
+		user string
+		op   trino.Operation
+		want policy.Effect
+	}{
+		{"warden-keys", trino.OpSelectFromColumns, policy.Allow},
+		{"warden-keys", trino.OpInsertIntoTable, policy.Deny},
+		{"admin", trino.OpSelectFromColumns, policy.Deny},
+		{svc, trino.OpSelectFromColumns, policy.Deny},
+		{"ann", trino.OpShowColumns, policy.Deny},
+	} {
+		v, err := s.Authorize(context.Background(), req(tc.op, tc.user, nil, nil, keys))
+		require.NoError(t, err)
+		require.Equal(t, tc.want, v.Effect, "%s %s", tc.user, tc.op)
+	}
 }
