@@ -11,7 +11,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -555,6 +557,16 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
+	// Give clients half the shutdown timeout to close their idle
+	// connections themselves; Shutdown then closes what is left.
+	// Only the decision listener's: Trino's plugin is the client that
+	// cannot retry; the admin listener's clients can.
+	wctx, wcancel := context.WithTimeout(sctx, s.cfg.ShutdownTimeout/2)
+	awaitIdleClosed(wctx, servers[:1])
+	if n := servers[0].idle.Load(); n > 0 {
+		s.logger.Warn("closing idle decision connections the clients kept open past the drain", "connections", n)
+	}
+	wcancel()
 	var errs []error
 	for _, sv := range servers {
 		if err := sv.srv.Shutdown(sctx); err != nil {
@@ -581,6 +593,53 @@ type serving struct {
 	tls     *tls.Config
 	bound   *atomic.Pointer[string]
 	srv     *http.Server
+
+	// idle counts the connections idle between requests (kept alive), so
+	// shutdown can wait for clients to close them rather than close them
+	// under a client that is about to reuse one.
+	idle   atomic.Int64
+	states sync.Map // net.Conn → http.ConnState
+}
+
+// trackState keeps idle up to date.
+func (sv *serving) trackState(c net.Conn, st http.ConnState) {
+	prev, _ := sv.states.Load(c)
+	if prev == http.StateIdle {
+		sv.idle.Add(-1)
+	}
+	if st == http.StateIdle {
+		sv.idle.Add(1)
+	}
+	if st == http.StateClosed || st == http.StateHijacked {
+		sv.states.Delete(c)
+		return
+	}
+	sv.states.Store(c, st)
+}
+
+// awaitIdleClosed waits, until ctx ends, for the clients to close their
+// idle keep-alive connections. While draining, every answer tells its
+// client to close the connection, and a client closes an idle one when its
+// idle timeout passes; closing one from this side instead races a client
+// that picks it from its pool at that moment, and Trino's OPA plugin fails
+// the statement on such an error (it never retries).
+func awaitIdleClosed(ctx context.Context, servers []*serving) {
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for {
+		idle := int64(0)
+		for _, sv := range servers {
+			idle += sv.idle.Load()
+		}
+		if idle == 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 func (s *Server) start(ctx context.Context, sv *serving, errc chan<- error) error {
@@ -601,6 +660,7 @@ func (s *Server) start(ctx context.Context, sv *serving, errc chan<- error) erro
 		IdleTimeout:       s.cfg.IdleTimeout,
 		MaxHeaderBytes:    s.cfg.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+		ConnState:         sv.trackState,
 	}
 	bound := ln.Addr().String()
 	sv.bound.Store(&bound)

@@ -289,6 +289,7 @@ func (t *Trino) waitReady(exited <-chan struct{}) error {
 	defer cancel()
 	client := &http.Client{Timeout: 5 * time.Second}
 	var last string
+	opaRetries := 0
 	for {
 		select {
 		case <-exited:
@@ -307,6 +308,15 @@ func (t *Trino) waitReady(exited <-chan struct{}) error {
 			continue
 		}
 		_, err = t.QueryContext(ctx, t.DSN(t.opts.AdminUser), ReadyQuery)
+		if err != nil && strings.Contains(err.Error(), "Failed to query OPA backend") && opaRetries < 3 {
+			// The first OPA call of a fresh JVM can fail inside Jetty's
+			// HTTP client (seen: a NullPointerException on its connection
+			// pool, "this.pool is null"); a few retries tell that apart
+			// from a Warden that cannot be reached.
+			opaRetries++
+			last = err.Error()
+			continue
+		}
 		if err != nil && strings.Contains(err.Error(), "No nodes available") {
 			// The coordinator reports started before its node scheduler
 			// sees it as a worker: queries that scan a table fail for up to
