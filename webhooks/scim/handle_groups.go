@@ -256,7 +256,19 @@ func patchedGroup(cur store.Group, members []store.Member, ops []operation) (gro
 }
 
 func (h *Handler) deleteGroup(q *request, idStr string) {
-	id, perr := parseID(idStr, "group")
+	h.deleteResource(q, idStr, "group", "Group",
+		func(ctx context.Context, tx *store.Tx, id int64) (int64, error) {
+			cur, err := tx.GroupGet(ctx, id)
+			return cur.Revision, err
+		}, (*store.Tx).GroupDelete)
+}
+
+// deleteResource deletes a user or group in one transaction, after
+// checking that it exists and matches If-Match.
+func (h *Handler) deleteResource(q *request, idStr, kind, resource string,
+	revisionOf func(ctx context.Context, tx *store.Tx, id int64) (int64, error),
+	del func(tx *store.Tx, ctx context.Context, actor string, id int64) error) {
+	id, perr := parseID(idStr, kind)
 	if perr != nil {
 		h.fail(q, perr)
 		return
@@ -266,19 +278,19 @@ func (h *Handler) deleteGroup(q *request, idStr string) {
 		if _, err := tx.Revision(ctx); err != nil {
 			return err
 		}
-		cur, err := tx.GroupGet(ctx, id)
+		rev, err := revisionOf(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		if err := q.checkIfMatch(cur.Revision); err != nil {
+		if err := q.checkIfMatch(rev); err != nil {
 			return err
 		}
-		return tx.GroupDelete(ctx, q.actor(), id)
+		return del(tx, ctx, q.actor(), id)
 	})
 	if err != nil {
-		h.fail(q, fromStore(err, "group "+idStr))
+		h.fail(q, fromStore(err, kind+" "+idStr))
 		return
 	}
-	h.logWrite(q, "delete", "Group", id, 0)
+	h.logWrite(q, "delete", resource, id, 0)
 	q.noContent()
 }

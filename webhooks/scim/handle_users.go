@@ -271,31 +271,11 @@ func patchedUser(cur store.User, ops []operation) (store.User, *Error) {
 }
 
 func (h *Handler) deleteUser(q *request, idStr string) {
-	id, perr := parseID(idStr, "user")
-	if perr != nil {
-		h.fail(q, perr)
-		return
-	}
-	ctx := q.r.Context()
-	err := h.st.InTx(ctx, func(tx *store.Tx) error {
-		if _, err := tx.Revision(ctx); err != nil {
-			return err
-		}
-		cur, err := tx.UserGet(ctx, id)
-		if err != nil {
-			return err
-		}
-		if err := q.checkIfMatch(cur.Revision); err != nil {
-			return err
-		}
-		return tx.UserDelete(ctx, q.actor(), id)
-	})
-	if err != nil {
-		h.fail(q, fromStore(err, "user "+idStr))
-		return
-	}
-	h.logWrite(q, "delete", "User", id, 0)
-	q.noContent()
+	h.deleteResource(q, idStr, "user", "User",
+		func(ctx context.Context, tx *store.Tx, id int64) (int64, error) {
+			cur, err := tx.UserGet(ctx, id)
+			return cur.Revision, err
+		}, (*store.Tx).UserDelete)
 }
 
 // logWrite logs a committed write. It names the resource by ID only.
