@@ -1,6 +1,7 @@
 package adminapi
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"slices"
@@ -83,40 +84,6 @@ func (a *API) subscriptionList(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"subscriptions": out})
 }
 
-func (a *API) subscriptionGet(c *gin.Context) {
-	sid, ok := idParam(c)
-	if !ok {
-		return
-	}
-	s, err := a.opts.Store.SubscriptionGet(c.Request.Context(), sid)
-	if err != nil {
-		failErr(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, s)
-}
-
-func (a *API) subscriptionDelete(c *gin.Context) {
-	sid, ok := idParam(c)
-	if !ok {
-		return
-	}
-	ctx := c.Request.Context()
-	s, err := a.opts.Store.SubscriptionGet(ctx, sid)
-	if err != nil {
-		failErr(c, err)
-		return
-	}
-	if !a.mayManageDatasource(c, s.DatasourceID) {
-		return
-	}
-	if err := a.opts.Store.InTx(ctx, func(tx *store.Tx) error { return tx.SubscriptionDelete(ctx, actor(c), sid) }); err != nil {
-		failErr(c, err)
-		return
-	}
-	c.Status(http.StatusNoContent)
-}
-
 // viewSQL answers "what does this user run when they query this view?":
 // the source's exposed columns with the user's masks inlined and the
 // user's row filters, for the user as the live directory enriches them,
@@ -179,4 +146,51 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+func (a *API) subscriptionGet(c *gin.Context) { getByID(c, a.opts.Store.SubscriptionGet) }
+
+func (a *API) subscriptionDelete(c *gin.Context) {
+	a.deleteGoverned(c, func(ctx context.Context, id int64) (int64, error) {
+		s, err := a.opts.Store.SubscriptionGet(ctx, id)
+		return s.DatasourceID, err
+	}, (*store.Tx).SubscriptionDelete)
+}
+
+// getByID answers GET …/{id} with the object get returns.
+func getByID[T any](c *gin.Context, get func(context.Context, int64) (T, error)) {
+	id, ok := idParam(c)
+	if !ok {
+		return
+	}
+	v, err := get(c.Request.Context(), id)
+	if err != nil {
+		failErr(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, v)
+}
+
+// deleteGoverned deletes a row policy or subscription after checking that
+// the caller may manage its data source.
+func (a *API) deleteGoverned(c *gin.Context, datasourceOf func(context.Context, int64) (int64, error),
+	del func(tx *store.Tx, ctx context.Context, actor string, id int64) error) {
+	id, ok := idParam(c)
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	dsID, err := datasourceOf(ctx, id)
+	if err != nil {
+		failErr(c, err)
+		return
+	}
+	if !a.mayManageDatasource(c, dsID) {
+		return
+	}
+	if err := a.opts.Store.InTx(ctx, func(tx *store.Tx) error { return del(tx, ctx, actor(c), id) }); err != nil {
+		failErr(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
 }

@@ -249,18 +249,7 @@ func (a *API) maskPolicyList(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"mask_policies": out})
 }
 
-func (a *API) maskPolicyGet(c *gin.Context) {
-	pid, ok := idParam(c)
-	if !ok {
-		return
-	}
-	p, err := a.opts.Store.MaskPolicyGet(c.Request.Context(), pid)
-	if err != nil {
-		failErr(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, p)
-}
+func (a *API) maskPolicyGet(c *gin.Context) { getByID(c, a.opts.Store.MaskPolicyGet) }
 
 // mayManageDatasource checks the caller may manage data source dsID; 0
 // (every data source) needs an administrator.
@@ -446,36 +435,11 @@ func (a *API) rowPolicyList(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"row_policies": out})
 }
 
-func (a *API) rowPolicyGet(c *gin.Context) {
-	pid, ok := idParam(c)
-	if !ok {
-		return
-	}
-	p, err := a.opts.Store.RowPolicyGet(c.Request.Context(), pid)
-	if err != nil {
-		failErr(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, p)
-}
+func (a *API) rowPolicyGet(c *gin.Context) { getByID(c, a.opts.Store.RowPolicyGet) }
 
 func (a *API) rowPolicyDelete(c *gin.Context) {
-	pid, ok := idParam(c)
-	if !ok {
-		return
-	}
-	ctx := c.Request.Context()
-	p, err := a.opts.Store.RowPolicyGet(ctx, pid)
-	if err != nil {
-		failErr(c, err)
-		return
-	}
-	if !a.mayManageDatasource(c, p.DatasourceID) {
-		return
-	}
-	if err := a.opts.Store.InTx(ctx, func(tx *store.Tx) error { return tx.RowPolicyDelete(ctx, actor(c), pid) }); err != nil {
-		failErr(c, err)
-		return
-	}
-	c.Status(http.StatusNoContent)
+	a.deleteGoverned(c, func(ctx context.Context, id int64) (int64, error) {
+		p, err := a.opts.Store.RowPolicyGet(ctx, id)
+		return p.DatasourceID, err
+	}, (*store.Tx).RowPolicyDelete)
 }
