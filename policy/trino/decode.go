@@ -60,6 +60,7 @@ func Decode(body []byte) (req *Request, err error) {
 		}
 	}()
 	d.body(&r.Input)
+	r.rawInput = d.rawInput
 	switch {
 	case d.probeErr != nil:
 		return nil, d.probeErr
@@ -162,6 +163,8 @@ type decoder struct {
 	strs    []string // backs its string slices: len is used, cap the chunk
 	scratch []byte   // an unescaped key
 
+	rawInput [2]int // where the input object lies in buf
+
 	// hint is how many more objects of one kind are likely to be needed:
 	// 1, or the estimated remaining length of filterResources.
 	hint int
@@ -250,6 +253,8 @@ func (d *decoder) input(in *Input) {
 		return
 	}
 	d.enter("input", -1)
+	start := d.pos
+	defer func() { d.rawInput = [2]int{start, d.pos} }()
 	for more := d.objBegin(); more; more = d.objNext() {
 		switch d.field(inputFields) {
 		case 0:

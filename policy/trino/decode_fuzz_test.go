@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // FuzzDecode holds Decode to DecodeReference: on any input both must fail,
@@ -88,9 +90,31 @@ func checkAgainstReference(t *testing.T, data []byte) {
 		t.Fatalf("Decode(%q) = error %q, want success", data, gotErr)
 	default:
 		normaliseReference(want)
-		if diff := cmp.Diff(want, got); diff != "" {
+		if diff := cmp.Diff(want, got, cmpopts.IgnoreUnexported(Request{})); diff != "" {
 			t.Fatalf("Decode(%q) mismatch (-reference +fast):\n%s", data, diff)
 		}
+		checkRawInput(t, data, got)
+	}
+}
+
+// checkRawInput fails t unless got.RawInput(data) is the text of the input
+// object that encoding/json takes from data.
+func checkRawInput(t *testing.T, data []byte, got *Request) {
+	t.Helper()
+	raw := got.RawInput(data)
+	var q struct{ Input json.RawMessage }
+	if err := json.Unmarshal(data, &q); err != nil {
+		t.Fatalf("encoding/json refuses %q: %v", data, err)
+	}
+	var a, b any
+	if err := json.Unmarshal(raw, &a); err != nil || len(raw) == 0 || raw[0] != '{' {
+		t.Fatalf("RawInput of %q = %q, not an object: %v", data, raw, err)
+	}
+	if err := json.Unmarshal(q.Input, &b); err != nil {
+		t.Fatalf("the input of %q: %v", data, err)
+	}
+	if !reflect.DeepEqual(a, b) {
+		t.Fatalf("RawInput of %.200q is not its input: got %.300q", data, raw)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // benchLines reads the request bodies of a corpus in testdata/bench, one a
@@ -346,7 +347,7 @@ func TestDecodeValid(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Decode: %v", err)
 			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
+			if diff := cmp.Diff(tt.want, got, cmpopts.IgnoreUnexported(Request{})); diff != "" {
 				t.Errorf("Decode mismatch (-want +got):\n%s", diff)
 			}
 			checkAgainstReference(t, []byte(tt.body))
@@ -554,7 +555,7 @@ func TestDecodeCorpora(t *testing.T) {
 				if err != nil {
 					t.Fatalf("line %d: %v", i+1, err)
 				}
-				if diff := cmp.Diff(want, got); diff != "" {
+				if diff := cmp.Diff(want, got, cmpopts.IgnoreUnexported(Request{})); diff != "" {
 					t.Fatalf("line %d: mismatch (-reference +fast):\n%s", i+1, diff)
 				}
 			}
@@ -655,4 +656,26 @@ func checkAllocs(t *testing.T, name string, body []byte, maxAllocs float64) {
 		t.Errorf("%s: Decode allocated %d bytes for a %d-byte body, want at most %d", name, perRun, len(body), limit)
 	}
 	t.Logf("%s: %.0f allocations, %d bytes for a %d-byte body", name, allocs, perRun, len(body))
+}
+
+func TestRawInput(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ body, want string }{
+		{`{"input":{"action":{"operation":"ExecuteQuery"},"context":{}}}`, `{"action":{"operation":"ExecuteQuery"},"context":{}}`},
+		{` { "input" : { "action":{"operation":"X"}, "context":{} } } `, `{ "action":{"operation":"X"}, "context":{} }`},
+		{`{"input":{"action":{"operation":"X","a":"}"},"context":{}},"extra":{"b":2}}`, `{"action":{"operation":"X","a":"}"},"context":{}}`},
+		{`{"input":{"action":{"operation":"X"},"context":{"x":"\"}"}}}`, `{"action":{"operation":"X"},"context":{"x":"\"}"}}`},
+	} {
+		r, err := Decode([]byte(tc.body))
+		if err != nil {
+			t.Fatalf("Decode(%s): %v", tc.body, err)
+		}
+		if got := string(r.RawInput([]byte(tc.body))); got != tc.want {
+			t.Errorf("RawInput(%s) = %s, want %s", tc.body, got, tc.want)
+		}
+	}
+	var zero Request
+	if got := zero.RawInput([]byte(`{"input":{}}`)); got != nil {
+		t.Errorf("RawInput of a request not decoded = %q, want nil", got)
+	}
 }

@@ -55,6 +55,20 @@ type Request struct {
 	Input
 	// Op is the parsed operation; OpUnknown for a name Warden does not know.
 	Op Operation
+	// rawInput is where Decode found the input object in the body: the
+	// start and end offsets of its text.
+	rawInput [2]int
+}
+
+// RawInput returns the text of the input object in body, the body this
+// request was decoded from, exactly as it was sent; nil for a request
+// that was not decoded from a body or whose input was null.
+func (r *Request) RawInput(body []byte) []byte {
+	from, to := r.rawInput[0], r.rawInput[1]
+	if to <= from || to > len(body) {
+		return nil
+	}
+	return body[from:to]
 }
 
 // Validate checks that the input has the shape the endpoint needs and sets
