@@ -1,16 +1,3 @@
--- name: AuditStagingCopy :copyfrom
-INSERT INTO audit_decisions_staging (
-    decided_at, decision_id, cluster, endpoint, operation, user_name, groups,
-    query_id, trino_version, outcome, items, kept, resource, qualified_table,
-    facets, facets_capped, result, decider, explanation, explain_capped,
-    error, revision, latency_us, input
-) VALUES (
-    @decided_at, @decision_id, @cluster, @endpoint, @operation, @user_name, @groups,
-    @query_id, @trino_version, @outcome, @items, @kept, @resource, @qualified_table,
-    @facets, @facets_capped, @result, @decider, @explanation, @explain_capped,
-    @error, @revision, @latency_us, @input
-);
-
 -- name: AuditStagingMissingDays :many
 -- The UTC days of the staged rows that have no partition yet.
 SELECT DISTINCT (s.decided_at AT TIME ZONE 'UTC')::date AS day
@@ -157,18 +144,3 @@ LIMIT @max_rows::int;
 
 -- name: AuditQueriesDeleteBefore :execrows
 DELETE FROM audit_queries WHERE create_time < @cutoff::timestamptz;
-
--- name: AuditDirectCopy :copyfrom
--- Fresh batches go straight into the partitioned table; replays, which may
--- repeat rows, go through the staging table and ON CONFLICT.
-INSERT INTO audit_decisions (
-    decided_at, decision_id, cluster, endpoint, operation, user_name, groups,
-    query_id, trino_version, outcome, items, kept, resource, qualified_table,
-    facets, facets_capped, result, decider, explanation, explain_capped,
-    error, revision, latency_us, input
-) VALUES (
-    @decided_at, @decision_id, @cluster, @endpoint, @operation, @user_name, @groups,
-    @query_id, @trino_version, @outcome, @items, @kept, @resource, @qualified_table,
-    @facets, @facets_capped, @result, @decider, @explanation, @explain_capped,
-    @error, @revision, @latency_us, @input
-);

@@ -1,15 +1,18 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/trino-warden/warden/store/internal/db"
@@ -17,11 +20,11 @@ import (
 
 // AuditWriter is the decision recorder's side of the audit tables.
 type AuditWriter interface {
-	// AuditWrite records a batch idempotently; see Store.AuditWrite.
-	AuditWrite(ctx context.Context, rows []AuditDecision, keepAfter time.Time) (AuditWriteResult, error)
-	// AuditWriteFresh records a batch never written before, cheaper; see
-	// Store.AuditWriteFresh.
-	AuditWriteFresh(ctx context.Context, rows []AuditDecision, keepAfter time.Time) (AuditWriteResult, error)
+	// AuditCopy records a batch idempotently; see Store.AuditCopy.
+	AuditCopy(ctx context.Context, b *AuditBatch, keepAfter time.Time) (AuditWriteResult, error)
+	// AuditCopyFresh records a batch never written before, cheaper; see
+	// Store.AuditCopyFresh.
+	AuditCopyFresh(ctx context.Context, b *AuditBatch, keepAfter time.Time) (AuditWriteResult, error)
 	// AuditPartitionsEnsure creates the day partitions from from to to.
 	AuditPartitionsEnsure(ctx context.Context, from, to time.Time) (int, error)
 	// AuditRetain deletes what is older than cutoff.
@@ -108,6 +111,12 @@ type AuditWriteResult struct {
 	// Expired rows fell on days before the retention cutoff that have no
 	// partition: they were not recorded.
 	Expired int
+	// Repaired rows were refused by PostgreSQL as they were and recorded
+	// with their input replaced by the reason; they count as Inserted too.
+	Repaired int
+	// Refused rows were refused by PostgreSQL even repaired: they were not
+	// recorded.
+	Refused int
 }
 
 // AuditRetention says what AuditRetain deleted.
@@ -163,26 +172,88 @@ type AuditQueryFilter struct {
 	From, To                      time.Time
 }
 
-// AuditWrite records a batch of decisions in one transaction: it copies
-// them into the staging table, creates the partitions of days that have
-// none (or, for days before keepAfter, drops their rows as expired), and
-// moves them into audit_decisions, skipping decisions already recorded, so
-// writing the same batch twice records it once. It returns ErrInvalid for
-// a row the schema refuses, ErrUnavailable when PostgreSQL cannot be
-// reached.
+// AuditWrite records rows as AuditCopy does; it encodes them first.
 func (s *Store) AuditWrite(ctx context.Context, rows []AuditDecision, keepAfter time.Time) (AuditWriteResult, error) {
-	var res AuditWriteResult
-	if len(rows) == 0 {
-		return res, nil
-	}
-	params := make([]db.AuditStagingCopyParams, len(rows))
+	return s.AuditCopy(ctx, encodeDecisions(rows), keepAfter)
+}
+
+// AuditWriteFresh records rows as AuditCopyFresh does; it encodes them
+// first.
+func (s *Store) AuditWriteFresh(ctx context.Context, rows []AuditDecision, keepAfter time.Time) (AuditWriteResult, error) {
+	return s.AuditCopyFresh(ctx, encodeDecisions(rows), keepAfter)
+}
+
+func encodeDecisions(rows []AuditDecision) *AuditBatch {
+	var b AuditBatch
 	for i := range rows {
-		params[i] = auditToParams(&rows[i])
+		b.AddDecision(&rows[i])
 	}
+	return &b
+}
+
+// AuditCopy records a batch of decisions idempotently, in one transaction:
+// it copies them into the staging table, creates the partitions of days
+// that have none (or, for days before keepAfter, drops their rows as
+// expired), and moves them into audit_decisions, skipping decisions
+// already recorded, so writing the same batch twice records it once.
+//
+// A row PostgreSQL refuses does not cost the others: the batch is split
+// until the row is alone, and that row is stored repaired (its input
+// replaced by the reason), or else left out and counted as Refused. It
+// returns ErrUnavailable when PostgreSQL cannot be reached.
+func (s *Store) AuditCopy(ctx context.Context, b *AuditBatch, keepAfter time.Time) (AuditWriteResult, error) {
+	if b == nil || b.Len() == 0 {
+		return AuditWriteResult{}, nil
+	}
+	res, err := s.auditCopyStaged(ctx, b, keepAfter)
+	if err == nil || !errors.Is(err, ErrInvalid) {
+		return res, err
+	}
+	if b.Len() == 1 {
+		fixed, ferr := b.repaired(err.Error())
+		if ferr == nil {
+			res, ferr = s.auditCopyStaged(ctx, fixed, keepAfter)
+			if ferr == nil {
+				res.Repaired = 1
+				return res, nil
+			}
+		}
+		if errors.Is(ferr, ErrUnavailable) {
+			return AuditWriteResult{}, ferr
+		}
+		return AuditWriteResult{Refused: 1}, nil
+	}
+	lo, hi, serr := b.split()
+	if serr != nil {
+		return AuditWriteResult{}, fmt.Errorf("store: write %d audit rows: %w", b.Len(), serr)
+	}
+	var total AuditWriteResult
+	for _, half := range [2]*AuditBatch{lo, hi} {
+		r, err := s.AuditCopy(ctx, half, keepAfter)
+		if err != nil {
+			return AuditWriteResult{}, err
+		}
+		total.add(r)
+	}
+	return total, nil
+}
+
+func (r *AuditWriteResult) add(o AuditWriteResult) {
+	r.Inserted += o.Inserted
+	r.Duplicates += o.Duplicates
+	r.Expired += o.Expired
+	r.Repaired += o.Repaired
+	r.Refused += o.Refused
+}
+
+// auditCopyStaged is one attempt of AuditCopy: ErrInvalid when PostgreSQL
+// refuses a row of the batch.
+func (s *Store) auditCopyStaged(ctx context.Context, b *AuditBatch, keepAfter time.Time) (AuditWriteResult, error) {
+	var res AuditWriteResult
 	cutoff := utcDay(keepAfter)
 	err := s.InTx(ctx, func(tx *Tx) error {
 		res = AuditWriteResult{}
-		if _, err := tx.q.AuditStagingCopy(ctx, tx.tx, params); err != nil {
+		if err := copyBatch(ctx, tx.tx.Conn().PgConn(), auditCopyStaging, b); err != nil {
 			return fmt.Errorf("copy: %w", err)
 		}
 		missing, err := tx.q.AuditStagingMissingDays(ctx, tx.tx)
@@ -207,61 +278,52 @@ func (s *Store) AuditWrite(ctx context.Context, rows []AuditDecision, keepAfter 
 			return fmt.Errorf("move: %w", err)
 		}
 		res.Inserted = int(n)
-		res.Duplicates = len(rows) - res.Expired - res.Inserted
+		res.Duplicates = b.Len() - res.Expired - res.Inserted
 		return tx.q.AuditStagingClear(ctx, tx.tx)
 	})
 	if err != nil {
-		return AuditWriteResult{}, fmt.Errorf("store: write %d audit rows: %w", len(rows), translate(err))
+		return AuditWriteResult{}, fmt.Errorf("store: write %d audit rows: %w", b.Len(), translate(err))
 	}
 	return res, nil
 }
 
-// AuditWriteFresh records a batch that has never been written: it copies
+// AuditCopyFresh records a batch that has never been written: it copies
 // the rows straight into audit_decisions, which costs PostgreSQL about half
-// of AuditWrite's staging and move. When that fails because a row's day has
-// no partition yet or a row is recorded already (a write whose commit was
-// not acknowledged, retried), nothing is written and the batch goes through
-// AuditWrite, which handles both. Errors are AuditWrite's.
-func (s *Store) AuditWriteFresh(ctx context.Context, rows []AuditDecision, keepAfter time.Time) (AuditWriteResult, error) {
-	if len(rows) == 0 {
+// of AuditCopy's staging and move. When that fails because a row's day has
+// no partition yet, a row is recorded already (a write whose commit was
+// not acknowledged, retried) or PostgreSQL refuses a row, nothing is
+// written and the batch goes through AuditCopy, which handles all three.
+// Errors are AuditCopy's.
+func (s *Store) AuditCopyFresh(ctx context.Context, b *AuditBatch, keepAfter time.Time) (AuditWriteResult, error) {
+	if b == nil || b.Len() == 0 {
 		return AuditWriteResult{}, nil
 	}
-	params := make([]db.AuditDirectCopyParams, len(rows))
-	for i := range rows {
-		params[i] = db.AuditDirectCopyParams(auditToParams(&rows[i]))
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return AuditWriteResult{}, fmt.Errorf("store: write %d audit rows: %w", b.Len(), translate(err))
 	}
-	n, err := s.q.AuditDirectCopy(ctx, s.pool, params)
+	err = copyBatch(ctx, conn.Conn().PgConn(), auditCopyDirect, b)
+	conn.Release()
 	if err == nil {
-		return AuditWriteResult{Inserted: int(n)}, nil
+		return AuditWriteResult{Inserted: b.Len()}, nil
 	}
 	if e := translate(err); errors.Is(e, ErrUnavailable) {
-		return AuditWriteResult{}, fmt.Errorf("store: write %d audit rows: %w", len(rows), e)
+		return AuditWriteResult{}, fmt.Errorf("store: write %d audit rows: %w", b.Len(), e)
 	}
-	return s.AuditWrite(ctx, rows, keepAfter)
+	return s.AuditCopy(ctx, b, keepAfter)
 }
 
-func auditToParams(r *AuditDecision) db.AuditStagingCopyParams {
-	groups := r.Groups
-	if groups == nil {
-		groups = []string{}
+// copyBatch streams a batch through one binary COPY statement.
+func copyBatch(ctx context.Context, conn *pgconn.PgConn, sql string, b *AuditBatch) error {
+	r := io.MultiReader(bytes.NewReader(copyHeader), bytes.NewReader(b.Bytes()), bytes.NewReader(copyTrailer))
+	tag, err := conn.CopyFrom(ctx, r, sql)
+	if err != nil {
+		return err
 	}
-	facets := r.Facets
-	if facets == nil {
-		facets = []string{}
+	if n := tag.RowsAffected(); n != int64(b.Len()) {
+		return fmt.Errorf("copied %d audit rows of %d", n, b.Len())
 	}
-	input := r.Input
-	if len(input) == 0 {
-		input = json.RawMessage("null")
-	}
-	return db.AuditStagingCopyParams{
-		DecidedAt: r.DecidedAt, DecisionID: r.DecisionID, Cluster: r.Cluster, Endpoint: r.Endpoint,
-		Operation: r.Operation, UserName: r.User, Groups: groups, QueryID: nonZero(r.QueryID),
-		TrinoVersion: nonZero(r.TrinoVersion), Outcome: r.Outcome, Items: clampInt32(r.Items),
-		Kept: clampInt32(r.Kept), Resource: r.Resource, QualifiedTable: nonZero(r.QualifiedTable),
-		Facets: facets, FacetsCapped: r.FacetsCapped, Result: nilIfEmpty(r.Result), Decider: r.Decider,
-		Explanation: nilIfEmpty(r.Explanation), ExplainCapped: r.ExplainCapped, Error: nonZero(r.Error),
-		Revision: r.Revision, LatencyUs: max(r.LatencyMicros, 0), Input: input,
-	}
+	return nil
 }
 
 func auditFromRow(r db.AuditDecision) AuditDecision {

@@ -56,12 +56,68 @@ func TestAuditWriteIsIdempotentAndCreatesPartitions(t *testing.T) {
 	_, err = b.store.AuditDecisionGet(ctx, "zzz")
 	require.ErrorIs(t, err, store.ErrNotFound)
 
-	// Invalid rows write nothing.
+	// A row the schema refuses costs only itself.
 	bad := auditRow(now, "e", "eve", "X", "maybe")
-	_, err = b.store.AuditWrite(ctx, []store.AuditDecision{auditRow(now, "f", "f", "X", "allow"), bad}, keepAfter)
-	require.ErrorIs(t, err, store.ErrInvalid)
+	res, err = b.store.AuditWrite(ctx, []store.AuditDecision{auditRow(now, "f", "f", "X", "allow"), bad}, keepAfter)
+	require.NoError(t, err)
+	require.Equal(t, store.AuditWriteResult{Inserted: 1, Refused: 1}, res)
 	_, err = b.store.AuditDecisionGet(ctx, "f")
-	require.ErrorIs(t, err, store.ErrNotFound, "the batch is one transaction")
+	require.NoError(t, err)
+	_, err = b.store.AuditDecisionGet(ctx, "e")
+	require.ErrorIs(t, err, store.ErrNotFound)
+}
+
+// TestAuditRecordsOddDecisions writes decisions whose names and inputs
+// PostgreSQL would refuse as they are (NUL bytes, invalid UTF-8, \u0000
+// and lone surrogates in JSON, an input that is not JSON) among ordinary
+// ones, fresh and replayed: every decision is recorded, none costs another.
+func TestAuditRecordsOddDecisions(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := b.ctx
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	odd := func(id string, edit func(r *store.AuditDecision)) store.AuditDecision {
+		r := auditRow(now, id, "alice", "SelectFromColumns", "allow", "catalog:tpch")
+		edit(&r)
+		return r
+	}
+	for _, fresh := range []bool{true, false} {
+		p := fmt.Sprint(fresh) + "-"
+		rows := []store.AuditDecision{
+			auditRow(now, p+"plain-1", "alice", "SelectFromColumns", "allow"),
+			odd(p+"nul-user", func(r *store.AuditDecision) { r.User = "al\x00ice"; r.Groups = []string{"g\x00"} }),
+			odd(p+"bad-utf8", func(r *store.AuditDecision) {
+				r.Resource = "tpch.\xff.orders"
+				r.Facets = []string{"table:\xc3("}
+				r.Decider = "rules: \xed\xa0\x80"
+			}),
+			odd(p+"json-nul", func(r *store.AuditDecision) { r.Input = json.RawMessage(`{"user":"a\u0000b"}`) }),
+			odd(p+"json-surrogate", func(r *store.AuditDecision) { r.Input = json.RawMessage(`{"user":"\ud800"}`) }),
+			odd(p+"json-utf8", func(r *store.AuditDecision) { r.Input = json.RawMessage("{\"user\":\"\xff\"}") }),
+			odd(p+"not-json", func(r *store.AuditDecision) { r.Input = json.RawMessage(`{"user":`) }),
+			odd(p+"bad-explanation", func(r *store.AuditDecision) { r.Explanation = json.RawMessage(`{`) }),
+			auditRow(now, p+"plain-2", "bob", "SelectFromColumns", "deny"),
+		}
+		write := b.store.AuditWrite
+		if fresh {
+			write = b.store.AuditWriteFresh
+		}
+		res, err := write(ctx, rows, time.Time{})
+		require.NoError(t, err)
+		require.Equal(t, len(rows), res.Inserted, "%+v", res)
+		require.Zero(t, res.Refused)
+		for _, r := range rows {
+			got, err := b.store.AuditDecisionGet(ctx, r.DecisionID)
+			require.NoError(t, err, r.DecisionID)
+			require.True(t, json.Valid(got.Input), "%s: %s", r.DecisionID, got.Input)
+		}
+		got, err := b.store.AuditDecisionGet(ctx, p+"nul-user")
+		require.NoError(t, err)
+		require.Equal(t, "al\uFFFDice", got.User)
+		got, err = b.store.AuditDecisionGet(ctx, p+"not-json")
+		require.NoError(t, err)
+		require.Contains(t, string(got.Input), "warden_unrecorded_input")
+	}
 }
 
 func TestAuditPartitionsAndRetention(t *testing.T) {

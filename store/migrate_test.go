@@ -150,7 +150,7 @@ func TestCheckSchema(t *testing.T) {
 
 func TestLatestVersion(t *testing.T) {
 	t.Parallel()
-	require.Equal(t, uint(9), store.LatestVersion())
+	require.Equal(t, uint(10), store.LatestVersion())
 }
 
 func TestMigrateRejectsOtherURLs(t *testing.T) {

@@ -103,7 +103,7 @@ type AuditDecisionListRow struct {
 	Resource     string
 	Facets       []string
 	FacetsCapped bool
-	Result       json.RawMessage
+	Result       []byte
 	Decider      string
 	Revision     int64
 	LatencyUs    int64
@@ -334,33 +334,6 @@ func (q *Queries) AuditDeniesByUser(ctx context.Context, db DBTX, arg AuditDenie
 		return nil, err
 	}
 	return items, nil
-}
-
-type AuditDirectCopyParams struct {
-	DecidedAt      time.Time
-	DecisionID     string
-	Cluster        string
-	Endpoint       string
-	Operation      string
-	UserName       string
-	Groups         []string
-	QueryID        *string
-	TrinoVersion   *string
-	Outcome        string
-	Items          int32
-	Kept           int32
-	Resource       string
-	QualifiedTable *string
-	Facets         []string
-	FacetsCapped   bool
-	Result         json.RawMessage
-	Decider        string
-	Explanation    json.RawMessage
-	ExplainCapped  bool
-	Error          *string
-	Revision       int64
-	LatencyUs      int64
-	Input          json.RawMessage
 }
 
 const auditPartitionCreate = `-- name: AuditPartitionCreate :one
@@ -656,33 +629,6 @@ DELETE FROM audit_decisions_staging
 func (q *Queries) AuditStagingClear(ctx context.Context, db DBTX) error {
 	_, err := db.Exec(ctx, auditStagingClear)
 	return err
-}
-
-type AuditStagingCopyParams struct {
-	DecidedAt      time.Time
-	DecisionID     string
-	Cluster        string
-	Endpoint       string
-	Operation      string
-	UserName       string
-	Groups         []string
-	QueryID        *string
-	TrinoVersion   *string
-	Outcome        string
-	Items          int32
-	Kept           int32
-	Resource       string
-	QualifiedTable *string
-	Facets         []string
-	FacetsCapped   bool
-	Result         json.RawMessage
-	Decider        string
-	Explanation    json.RawMessage
-	ExplainCapped  bool
-	Error          *string
-	Revision       int64
-	LatencyUs      int64
-	Input          json.RawMessage
 }
 
 const auditStagingDeleteDay = `-- name: AuditStagingDeleteDay :execrows

@@ -26,14 +26,14 @@ type AuditDecision struct {
 	QualifiedTable *string
 	Facets         []string
 	FacetsCapped   bool
-	Result         json.RawMessage
+	Result         []byte
 	Decider        string
-	Explanation    json.RawMessage
+	Explanation    []byte
 	ExplainCapped  bool
 	Error          *string
 	Revision       int64
 	LatencyUs      int64
-	Input          json.RawMessage
+	Input          []byte
 }
 
 type AuditDecisionsStaging struct {
@@ -53,14 +53,14 @@ type AuditDecisionsStaging struct {
 	QualifiedTable *string
 	Facets         []string
 	FacetsCapped   bool
-	Result         json.RawMessage
+	Result         []byte
 	Decider        string
-	Explanation    json.RawMessage
+	Explanation    []byte
 	ExplainCapped  bool
 	Error          *string
 	Revision       int64
 	LatencyUs      int64
-	Input          json.RawMessage
+	Input          []byte
 }
 
 type AuditQuery struct {
