@@ -78,7 +78,7 @@ FUZZ_TARGETS = \
 	./webhooks/scim/:FuzzFilter ./webhooks/scim/:FuzzPatch ./webhooks/events/:FuzzDecode \
 	./webhooks/standard/:FuzzParseSignatures ./webhooks/standard/:FuzzVerify \
 	./webhooks/keycloak/:FuzzDecode ./webhooks/keycloak/:FuzzVerifySignature \
-	./server/audit/:FuzzParseQueryEvent ./server/audit/:FuzzReadSegment ./server/audit/:FuzzInputOf \
+	./server/audit/:FuzzParseQueryEvent ./server/audit/:FuzzReadSegment \
 	./views/sqlgen/:FuzzParseType ./views/sqlgen/:FuzzParseQualifiedName ./views/sqlgen/:FuzzPredicateTemplate \
 	./views/sqlgen/:FuzzCustomMask ./views/sqlgen/:FuzzMaskSpec
 fuzz-smoke:

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -160,9 +159,9 @@ func (s *Server) handleDecision(c *gin.Context) {
 	}
 	d, err := s.engine.DecideWith(ctx, snap, req)
 	if s.recorder != nil {
-		// The body buffer is pooled: the entry gets its own copy.
+		// Record keeps neither the entry nor the pooled body.
 		s.recorder.Record(&audit.Entry{Time: start, DecisionID: id, Request: req, Snapshot: snap, Decision: d, Err: err,
-			Latency: time.Since(start), Body: bytes.Clone(body)})
+			Latency: time.Since(start), Body: body})
 	}
 	if err != nil {
 		s.decisionError(c, id, err)

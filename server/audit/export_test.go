@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/binary"
 	"encoding/json"
+	"hash/crc32"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -263,27 +265,41 @@ func TestSpoolSegments(t *testing.T) {
 		{DecisionID: "a", DecidedAt: time.Date(2026, 11, 22, 1, 2, 3, 4000, time.UTC), Groups: []string{"g"}, Input: json.RawMessage(`{"x":1}`)},
 		{DecisionID: "b", Result: json.RawMessage(`[1,2]`)},
 	}
-	require.NoError(t, sp.write(rows))
-	require.NoError(t, sp.write(rows[1:]))
+	require.NoError(t, sp.write(pendingOf(rows)))
+	require.NoError(t, sp.write(pendingOf(rows[1:])))
 	names, err := sp.segments()
 	require.NoError(t, err)
 	require.Len(t, names, 2)
 	got, err := sp.read(names[0])
 	require.NoError(t, err)
-	require.Equal(t, rows, got)
+	want := pendingOf(rows)
+	require.Equal(t, want.batch.Bytes(), got.batch.Bytes())
+	require.Equal(t, want.ops, got.ops)
+
+	// A segment of the first format (gzip'd JSON rows) reads as the same batch.
+	var v1 bytes.Buffer
+	writeSegmentV1(t, &v1, rows)
+	got, err = readSegment(v1.Bytes())
+	require.NoError(t, err)
+	require.Equal(t, want.batch.Bytes(), got.batch.Bytes())
+	require.Equal(t, want.ops, got.ops)
 
 	// A corrupted segment is an error, never a partial read.
 	raw, err := os.ReadFile(filepath.Join(dir, names[1]))
 	require.NoError(t, err)
 	raw[len(raw)-3] ^= 0xff
-	_, err = readSegment(bytes.NewReader(raw))
+	_, err = readSegment(raw)
 	require.Error(t, err)
-	_, err = readSegment(strings.NewReader("not a segment"))
+	_, err = readSegment([]byte("not a segment"))
+	require.Error(t, err)
+	v1b := v1.Bytes()
+	v1b[len(v1b)-3] ^= 0xff
+	_, err = readSegment(v1b)
 	require.Error(t, err)
 
 	// Full.
 	big := []store.AuditDecision{{DecisionID: "big", Input: json.RawMessage(`"` + randomText(2<<20) + `"`)}}
-	require.ErrorIs(t, sp.write(big), errSpoolFull)
+	require.ErrorIs(t, sp.write(pendingOf(big)), errSpoolFull)
 	require.NoError(t, sp.remove(names[0]))
 	sp.quarantine(names[1])
 	require.Zero(t, sp.bytes.Load())
@@ -319,16 +335,59 @@ func FuzzReadSegment(f *testing.F) {
 	dir := f.TempDir()
 	sp, err := openSpool(dir, 1<<20)
 	require.NoError(f, err)
-	require.NoError(f, sp.write([]store.AuditDecision{{DecisionID: "a", Input: json.RawMessage(`{}`)}}))
+	rows := []store.AuditDecision{
+		{DecisionID: "a", Operation: "SelectFromColumns", Groups: []string{"g"}, Input: json.RawMessage(`{}`)},
+		{DecisionID: "b", Operation: "ExecuteQuery", Facets: []string{"catalog:c"}},
+	}
+	require.NoError(f, sp.write(pendingOf(rows)))
 	names, _ := sp.segments()
 	raw, _ := os.ReadFile(filepath.Join(dir, names[0]))
 	sp.close()
 	f.Add(raw)
+	var v1 bytes.Buffer
+	writeSegmentV1(f, &v1, rows)
+	f.Add(v1.Bytes())
 	f.Add([]byte(spoolMagic))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		rows, err := readSegment(bytes.NewReader(b))
+		p, err := readSegment(b)
 		if err != nil {
-			require.Nil(t, rows)
+			require.Nil(t, p)
+			return
 		}
+		// What reads is whole rows, each with its operation.
+		require.Len(t, p.ops, p.len())
+		_, err = store.AuditBatchOf(p.batch.Bytes(), p.len())
+		require.NoError(t, err)
 	})
+}
+
+// pendingOf encodes rows as the builder does.
+func pendingOf(rows []store.AuditDecision) *pending {
+	p := &pending{}
+	for i := range rows {
+		p.batch.AddDecision(&rows[i])
+		p.ops = append(p.ops, trino.ParseOperation(rows[i].Operation))
+	}
+	return p
+}
+
+// writeSegmentV1 writes rows as a segment of the first format, which
+// Warden no longer writes but still reads.
+func writeSegmentV1(t testing.TB, w io.Writer, rows []store.AuditDecision) {
+	t.Helper()
+	_, err := io.WriteString(w, spoolMagicV1)
+	require.NoError(t, err)
+	zw, _ := gzip.NewWriterLevel(w, gzip.BestSpeed)
+	var hdr [8]byte
+	for i := range rows {
+		b, err := json.Marshal(&rows[i])
+		require.NoError(t, err)
+		binary.BigEndian.PutUint32(hdr[:4], uint32(len(b))) //nolint:gosec // test rows are small.
+		binary.BigEndian.PutUint32(hdr[4:], crc32.Checksum(b, crcTable))
+		_, err = zw.Write(hdr[:])
+		require.NoError(t, err)
+		_, err = zw.Write(b)
+		require.NoError(t, err)
+	}
+	require.NoError(t, zw.Close())
 }

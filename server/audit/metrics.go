@@ -10,11 +10,13 @@ type metrics struct {
 	queued        prometheus.Counter
 	written       prometheus.Counter
 	duplicates    prometheus.Counter
+	repaired      prometheus.Counter
 	spooled       prometheus.Counter
 	replayed      prometheus.Counter
 	dropped       *prometheus.CounterVec
 	sampledOut    *prometheus.CounterVec
 	explainErrors prometheus.Counter
+	explainCached prometheus.Counter
 	flushSeconds  prometheus.Histogram
 	queueDepth    prometheus.GaugeFunc
 	spoolBytes    prometheus.GaugeFunc
@@ -43,6 +45,9 @@ func newMetrics(reg prometheus.Registerer, depth, spoolBytes func() float64) *me
 		duplicates: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "warden_audit_duplicates_total", Help: "Decisions written again (a spool replay) and skipped as already recorded.",
 		}),
+		repaired: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "warden_audit_repaired_total", Help: "Decisions PostgreSQL refused as they were, recorded with their input replaced by the reason.",
+		}),
 		spooled: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "warden_audit_spooled_total", Help: "Decisions written to the on-disk spool while PostgreSQL was unavailable.",
 		}),
@@ -57,6 +62,9 @@ func newMetrics(reg prometheus.Registerer, depth, spoolBytes func() float64) *me
 		}, []string{"reason"}),
 		explainErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "warden_audit_explain_errors_total", Help: "Recorded decisions whose explanation could not be computed.",
+		}),
+		explainCached: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "warden_audit_explain_cached_total", Help: "Recorded decisions whose explanation was the cached one of the same request, on the same snapshot, in the last seconds.",
 		}),
 		flushSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "warden_audit_flush_duration_seconds", Help: "Time to write one batch to PostgreSQL or the spool.",
@@ -82,8 +90,8 @@ func newMetrics(reg prometheus.Registerer, depth, spoolBytes func() float64) *me
 		m.sinkEvents.WithLabelValues(r)
 	}
 	if reg != nil {
-		reg.MustRegister(m.queued, m.written, m.duplicates, m.spooled, m.replayed, m.dropped, m.sampledOut,
-			m.explainErrors, m.flushSeconds, m.queueDepth, m.spoolBytes, m.sinkEvents)
+		reg.MustRegister(m.queued, m.written, m.duplicates, m.repaired, m.spooled, m.replayed, m.dropped, m.sampledOut,
+			m.explainErrors, m.explainCached, m.flushSeconds, m.queueDepth, m.spoolBytes, m.sinkEvents)
 	}
 	return m
 }

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -46,7 +47,13 @@ type Recorder struct {
 	// batches are built rows waiting for the writer. When it is full
 	// (PostgreSQL slower than the decisions), the builder spools a batch
 	// instead of waiting, so the queue keeps draining.
-	batches    chan []store.AuditDecision
+	batches chan *pending
+	free    chan *pending // written batches, for reuse
+	// shards hold the rows handlers encode themselves; built carries the
+	// shards' full batches to the builder.
+	shards     []*shard
+	built      chan *pending
+	expl       explainCache
 	writerDone chan struct{} // closed when the writer has stopped
 	closed     atomic.Bool
 	closing    chan struct{} // closed by Close: drain and stop
@@ -60,6 +67,9 @@ type Recorder struct {
 	closeErr error
 
 	counts counters
+
+	// rb builds rows; only the builder goroutine uses it.
+	rb rowBuilder
 
 	// Pre-resolved counters, so Record never looks up a label.
 	cQueueFull, cClosed, cSkipped, cSampled prometheus.Counter
@@ -85,9 +95,14 @@ func New(w store.AuditWriter, opts Options) (*Recorder, error) {
 	r := &Recorder{
 		w: w, opts: opts, log: opts.Logger, rules: rs,
 		queue:   make(chan *Entry, opts.QueueSize),
-		batches: make(chan []store.AuditDecision, pendingBatches), writerDone: make(chan struct{}),
+		batches: make(chan *pending, pendingBatches), free: make(chan *pending, pendingBatches+2),
+		writerDone: make(chan struct{}), built: make(chan *pending, max(2, opts.QueueSize/opts.BatchSize)),
 		closing: make(chan struct{}), hurry: make(chan struct{}),
 		abandon: make(chan struct{}), done: make(chan struct{}), wake: make(chan struct{}, 1),
+	}
+	r.shards = make([]*shard, 2*max(1, runtime.GOMAXPROCS(0)))
+	for i := range r.shards {
+		r.shards[i] = new(shard)
 	}
 	if opts.SpoolDir != "" {
 		if r.spool, err = openSpool(opts.SpoolDir, opts.SpoolMaxBytes); err != nil {
@@ -95,7 +110,7 @@ func New(w store.AuditWriter, opts Options) (*Recorder, error) {
 		}
 	}
 	r.m = newMetrics(opts.Registerer,
-		func() float64 { return float64(len(r.queue)) },
+		func() float64 { return float64(len(r.queue) + len(r.built)*r.opts.BatchSize) },
 		func() float64 {
 			if r.spool == nil {
 				return 0
@@ -113,17 +128,23 @@ func New(w store.AuditWriter, opts Options) (*Recorder, error) {
 	return r, nil
 }
 
-// Record hands an entry to the worker. It never encodes or explains; it
-// applies the sampling rules and enqueues. With the queue full it drops the
-// entry (FullDrop) or waits for room (FullBlock). e must not change after
-// the call. A nil Recorder records nothing.
+// Record records an entry. It applies the sampling rules, then builds and
+// encodes the row into a shard, which costs well under a microsecond and
+// allocates nothing. A decision whose explanation must be computed (see
+// Options.Explain) and is not cached is queued instead, with a copy of its
+// body, and explained off the hot path. With the queue full it drops the
+// entry (FullDrop) or waits for room (FullBlock). Record keeps neither e
+// nor its body: both may be reused once it returns, but the request,
+// snapshot and decision it points to must not change. A nil Recorder
+// records nothing.
 func (r *Recorder) Record(e *Entry) {
 	if r == nil || e == nil || e.Request == nil {
 		return
 	}
 	op := e.Request.Op
+	o := outcomeOf(e)
 	if len(r.rules) > 0 {
-		switch r.rules.decide(e.Request, outcomeOf(e)) {
+		switch r.rules.decide(e.Request, o) {
 		case skipped:
 			r.counts.add(op, reasonSkipped)
 			r.cSkipped.Inc()
@@ -138,17 +159,26 @@ func (r *Recorder) Record(e *Entry) {
 		r.drop(op, r.cClosed)
 		return
 	}
+	if r.encodeInline(e, o) {
+		return
+	}
+	r.queueCopy(e)
+}
+
+// enqueue hands an entry to the builder, applying the full policy when
+// the queue is full.
+func (r *Recorder) enqueue(e *Entry) {
 	select {
 	case r.queue <- e:
 		r.queued()
 		return
 	default:
 	}
-	if r.opts.Full == FullBlock && r.block(e) {
+	if r.opts.Full == FullBlock && block(r, r.queue, e) {
 		r.queued()
 		return
 	}
-	r.drop(op, r.cQueueFull)
+	r.drop(e.Request.Op, r.cQueueFull)
 }
 
 // queued counts an enqueued entry and wakes the worker when a batch is
@@ -163,8 +193,9 @@ func (r *Recorder) queued() {
 	}
 }
 
-// block waits for room in the queue, until BlockTimeout or Close.
-func (r *Recorder) block(e *Entry) bool {
+// block waits for room in ch for v, until BlockTimeout or Close, for the
+// FullBlock policy.
+func block[T any](r *Recorder, ch chan<- T, v T) bool {
 	var timeout <-chan time.Time
 	if r.opts.BlockTimeout > 0 {
 		t := time.NewTimer(r.opts.BlockTimeout)
@@ -172,7 +203,7 @@ func (r *Recorder) block(e *Entry) bool {
 		timeout = t.C
 	}
 	select {
-	case r.queue <- e:
+	case ch <- v:
 		return true
 	case <-timeout:
 	case <-r.closing:
@@ -232,6 +263,38 @@ func (r *Recorder) hurryUp() {
 // pendingBatches bounds the built batches waiting for the writer.
 const pendingBatches = 4
 
+// pending is a built batch on its way to PostgreSQL or the spool: its rows,
+// encoded, and the operation of each, to count what is dropped.
+type pending struct {
+	batch store.AuditBatch
+	ops   []trino.Operation
+}
+
+func (p *pending) len() int { return p.batch.Len() }
+
+// newPending returns an empty batch, reusing a written one when it can.
+func (r *Recorder) newPending() *pending {
+	select {
+	case p := <-r.free:
+		p.batch.Reset()
+		p.ops = p.ops[:0]
+		return p
+	default:
+		return &pending{}
+	}
+}
+
+// release hands a batch that is written, spooled or dropped back for reuse.
+func (r *Recorder) release(p *pending) {
+	if p.batch.Len() > 4*r.opts.BatchSize || cap(p.batch.Bytes()) > 64<<20 {
+		return // an outsized batch (a replayed segment) is not kept
+	}
+	select {
+	case r.free <- p:
+	default:
+	}
+}
+
 // run is the builder: it drains the queue into batches, builds their rows
 // and hands them to the writer (writeLoop), which persists them. Two
 // goroutines, so a slow PostgreSQL write never stops the queue draining.
@@ -255,10 +318,23 @@ func (r *Recorder) run() {
 		select {
 		case <-r.wake:
 			r.drain(ctx)
+		case p := <-r.built:
+			r.handOn(ctx, p)
 		case <-ticker.C:
 			r.drain(ctx)
+			for _, p := range r.takeShards() {
+				r.handOn(ctx, p)
+			}
 		case <-r.closing:
+			// Close set closed first: a handler that encodes a row after
+			// this sees it under the shard's lock and drops the row.
+			for _, p := range r.takeShards() {
+				r.handOn(ctx, p)
+			}
 			r.drain(ctx)
+			for len(r.built) > 0 {
+				r.handOn(ctx, <-r.built)
+			}
 			close(r.batches)
 			select {
 			case <-r.writerDone:
@@ -271,6 +347,13 @@ func (r *Recorder) run() {
 	}
 }
 
+func (r *Recorder) persistTimed(ctx context.Context, p *pending) {
+	start := time.Now()
+	r.persist(ctx, p)
+	r.m.flushSeconds.Observe(time.Since(start).Seconds())
+	r.release(p)
+}
+
 // writeLoop is the writer: it persists built batches, and between them
 // writes the sampling counts, replays the spool and maintains partitions.
 func (r *Recorder) writeLoop(ctx context.Context) {
@@ -280,14 +363,12 @@ func (r *Recorder) writeLoop(ctx context.Context) {
 	defer ticker.Stop()
 	for {
 		select {
-		case rows, ok := <-r.batches:
+		case p, ok := <-r.batches:
 			if !ok {
 				r.flushCounts(ctx)
 				return
 			}
-			start := time.Now()
-			r.persist(ctx, rows)
-			r.m.flushSeconds.Observe(time.Since(start).Seconds())
+			r.persistTimed(ctx, p)
 		case <-ticker.C:
 			r.flushCounts(ctx)
 			r.replay(ctx)
@@ -324,38 +405,58 @@ func (r *Recorder) drain(ctx context.Context) {
 	}
 }
 
-// flush builds the rows of a batch and hands them to the writer. When the
-// writer is behind (its batches are full), the rows go to the spool at
-// once, so decisions are not dropped while PostgreSQL is merely slow; the
-// writer replays them when it catches up. Without a spool, or with the
-// spool full, the builder waits for the writer, the queue fills, and
-// Record applies the full policy.
+// flush builds the rows of queued entries and hands them on.
 func (r *Recorder) flush(ctx context.Context, batch []*Entry) {
-	rows := make([]store.AuditDecision, len(batch))
-	for i, e := range batch {
-		rows[i] = r.buildRow(ctx, e)
+	r.handOn(ctx, r.buildBatch(ctx, batch))
+}
+
+// buildBatch builds the rows of queued entries.
+func (r *Recorder) buildBatch(ctx context.Context, batch []*Entry) *pending {
+	p := r.newPending()
+	var rows []store.AuditDecision
+	if r.sink != nil {
+		rows = make([]store.AuditDecision, 0, len(batch))
+	}
+	for _, e := range batch {
+		rec := r.build(ctx, &r.rb, e)
+		p.batch.Add(rec)
+		p.ops = append(p.ops, e.Request.Op)
+		if r.sink != nil {
+			rows = append(rows, rec.Decision())
+		}
 	}
 	if r.sink != nil {
 		r.sink.add(rows)
 	}
+	return p
+}
+
+// handOn passes a built batch to the writer. When the writer is behind
+// (its batches are full), the rows go to the spool at once, so decisions
+// are not dropped while PostgreSQL is merely slow; the writer replays them
+// when it catches up. Without a spool, or with the spool full, the builder
+// waits for the writer, the queue fills, and Record applies the full
+// policy.
+func (r *Recorder) handOn(ctx context.Context, p *pending) {
 	select {
-	case r.batches <- rows:
+	case r.batches <- p:
 		return
 	default:
 	}
 	if r.spool != nil {
-		if err := r.spool.write(rows); err == nil {
-			r.m.spooled.Add(float64(len(rows)))
+		if err := r.spool.write(p); err == nil {
+			r.m.spooled.Add(float64(p.len()))
+			r.release(p)
 			return
 		} else if !errors.Is(err, errSpoolFull) {
-			r.log.Error("spooling audit rows failed", "rows", len(rows), "error", err)
+			r.log.Error("spooling audit rows failed", "rows", p.len(), "error", err)
 		}
 	}
 	select {
-	case r.batches <- rows:
+	case r.batches <- p:
 	case <-ctx.Done():
-		r.lost.Add(int64(len(rows)))
-		r.dropRows(rows, dropUnavailable)
+		r.lost.Add(int64(p.len()))
+		r.dropRows(p, dropUnavailable)
 	case <-r.abandon:
 	}
 }
@@ -372,34 +473,34 @@ func (r *Recorder) keepAfter() time.Time {
 // usable it retries, so the queue fills and Record applies the full
 // policy; once ctx ends (Close's deadline) it drops the rows and counts
 // them.
-func (r *Recorder) persist(ctx context.Context, rows []store.AuditDecision) {
+func (r *Recorder) persist(ctx context.Context, p *pending) {
 	for {
-		if ctx.Err() == nil && !time.Now().Before(r.downUntil) {
-			err := r.write(ctx, rows, true)
+		if ctx.Err() == nil && !r.down() {
+			err := r.write(ctx, p, true)
 			if err == nil {
 				return
 			}
 			if errors.Is(err, store.ErrInvalid) {
-				// The rows themselves are refused: retrying cannot help.
-				r.log.Error("PostgreSQL refused audit rows; dropping the batch", "rows", len(rows), "error", err)
-				r.dropRows(rows, dropInvalid)
+				// The batch itself is malformed: retrying cannot help.
+				r.log.Error("PostgreSQL refused an audit batch; dropping it", "rows", p.len(), "error", err)
+				r.dropRows(p, dropInvalid)
 				return
 			}
 		}
 		if r.spool != nil {
-			err := r.spool.write(rows)
+			err := r.spool.write(p)
 			if err == nil {
-				r.m.spooled.Add(float64(len(rows)))
+				r.m.spooled.Add(float64(p.len()))
 				return
 			}
-			r.log.Error("spooling audit rows failed", "rows", len(rows), "error", err)
+			r.log.Error("spooling audit rows failed", "rows", p.len(), "error", err)
 		}
 		if ctx.Err() != nil {
-			r.lost.Add(int64(len(rows)))
-			r.dropRows(rows, dropUnavailable)
+			r.lost.Add(int64(p.len()))
+			r.dropRows(p, dropUnavailable)
 			return
 		}
-		wait := time.Until(r.downUntil)
+		wait := r.downFor()
 		if wait <= 0 {
 			wait = r.opts.FlushInterval
 		}
@@ -416,28 +517,49 @@ func (r *Recorder) persist(ctx context.Context, rows []store.AuditDecision) {
 // way; spooled ones idempotently) and tracks its health: after a failure,
 // PostgreSQL is not tried again for a backoff that doubles from the flush
 // interval up to ten intervals (at most 30s).
-func (r *Recorder) write(ctx context.Context, rows []store.AuditDecision, fresh bool) error {
+func (r *Recorder) write(ctx context.Context, p *pending, fresh bool) error {
 	wctx, cancel := context.WithTimeout(ctx, r.opts.WriteTimeout)
 	defer cancel()
-	write := r.w.AuditWrite
+	write := r.w.AuditCopy
 	if fresh {
-		write = r.w.AuditWriteFresh
+		write = r.w.AuditCopyFresh
 	}
-	res, err := write(wctx, rows, r.keepAfter())
+	res, err := write(wctx, &p.batch, r.keepAfter())
 	if err != nil {
 		if ctx.Err() == nil && !errors.Is(err, store.ErrInvalid) {
 			r.markDown(err)
 		}
 		return err
 	}
-	r.backoff = 0
-	r.downUntil = time.Time{}
+	r.markUp()
 	r.m.written.Add(float64(res.Inserted))
 	r.m.duplicates.Add(float64(res.Duplicates))
 	if res.Expired > 0 {
 		r.m.dropped.WithLabelValues(dropExpired).Add(float64(res.Expired))
 	}
+	if res.Repaired > 0 {
+		r.log.Warn("PostgreSQL refused some audit rows as they were; recorded them with their input replaced by the reason", "rows", res.Repaired)
+		r.m.repaired.Add(float64(res.Repaired))
+	}
+	if res.Refused > 0 {
+		r.log.Error("PostgreSQL refused some audit rows even repaired; they are not recorded", "rows", res.Refused)
+		r.m.dropped.WithLabelValues(dropInvalid).Add(float64(res.Refused))
+		for range res.Refused {
+			r.counts.add(trino.OpUnknown, reasonDropped)
+		}
+	}
 	return nil
+}
+
+// down reports whether PostgreSQL is in its backoff after a failure.
+func (r *Recorder) down() bool { return r.downFor() > 0 }
+
+// downFor is how long PostgreSQL is still in its backoff.
+func (r *Recorder) downFor() time.Duration { return time.Until(r.downUntil) }
+
+func (r *Recorder) markUp() {
+	r.backoff = 0
+	r.downUntil = time.Time{}
 }
 
 func (r *Recorder) markDown(err error) {
@@ -451,10 +573,10 @@ func (r *Recorder) markDown(err error) {
 	r.downUntil = time.Now().Add(r.backoff)
 }
 
-func (r *Recorder) dropRows(rows []store.AuditDecision, reason string) {
-	r.m.dropped.WithLabelValues(reason).Add(float64(len(rows)))
-	for i := range rows {
-		r.counts.add(trino.ParseOperation(rows[i].Operation), reasonDropped)
+func (r *Recorder) dropRows(p *pending, reason string) {
+	r.m.dropped.WithLabelValues(reason).Add(float64(p.len()))
+	for _, op := range p.ops {
+		r.counts.add(op, reasonDropped)
 	}
 }
 
@@ -462,7 +584,7 @@ func (r *Recorder) dropRows(rows []store.AuditDecision, reason string) {
 // most one flush interval, while no live batch waits and the queue is less
 // than half full.
 func (r *Recorder) replay(ctx context.Context) {
-	if r.spool == nil || r.spool.bytes.Load() == 0 || time.Now().Before(r.downUntil) {
+	if r.spool == nil || r.spool.bytes.Load() == 0 || r.down() {
 		return
 	}
 	names, err := r.spool.segments()
@@ -475,18 +597,18 @@ func (r *Recorder) replay(ctx context.Context) {
 		if ctx.Err() != nil || time.Now().After(deadline) || len(r.batches) > 0 || len(r.queue) > cap(r.queue)/2 {
 			return
 		}
-		rows, err := r.spool.read(name)
+		p, err := r.spool.read(name)
 		if err != nil {
 			r.log.Error("an audit spool segment is unreadable; moved aside", "segment", name, "error", err)
 			r.spool.quarantine(name)
 			r.m.dropped.WithLabelValues(dropCorrupt).Inc()
 			continue
 		}
-		if err := r.write(ctx, rows, false); err != nil {
+		if err := r.write(ctx, p, false); err != nil {
 			if errors.Is(err, store.ErrInvalid) {
 				r.log.Error("PostgreSQL refused spooled audit rows; moved aside", "segment", name, "error", err)
 				r.spool.quarantine(name)
-				r.dropRows(rows, dropInvalid)
+				r.dropRows(p, dropInvalid)
 				continue
 			}
 			return
@@ -495,7 +617,8 @@ func (r *Recorder) replay(ctx context.Context) {
 			r.log.Error("removing a replayed audit segment failed", "segment", name, "error", err)
 			return
 		}
-		r.m.replayed.Add(float64(len(rows)))
+		r.m.replayed.Add(float64(p.len()))
+		r.release(p)
 	}
 }
 
@@ -505,7 +628,7 @@ func (r *Recorder) flushCounts(ctx context.Context) {
 	if len(rows) == 0 {
 		return
 	}
-	if ctx.Err() != nil || time.Now().Before(r.downUntil) {
+	if ctx.Err() != nil || r.down() {
 		r.counts.giveBack(rows)
 		return
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/trino-warden/warden/policy"
 	"github.com/trino-warden/warden/policy/trino"
 	"github.com/trino-warden/warden/store"
 	"github.com/trino-warden/warden/store/pgtest"
@@ -296,8 +297,8 @@ func TestRecorderSpoolReplayWithoutDuplicates(t *testing.T) {
 	require.NoError(t, err)
 	sp, err := openSpool(dir, 1<<30)
 	require.NoError(t, err)
-	require.NoError(t, sp.write(rows[:200]))
-	require.NoError(t, sp.write(rows[150:]))
+	require.NoError(t, sp.write(pendingOf(rows[:200])))
+	require.NoError(t, sp.write(pendingOf(rows[150:])))
 	sp.close()
 
 	r, _ := newRecorder(t, st, Options{FlushInterval: 20 * time.Millisecond, SpoolDir: dir})
@@ -370,7 +371,7 @@ func TestRecorderFullQueue(t *testing.T) {
 
 	block, _ := newRecorder(t, st, Options{FlushInterval: 20 * time.Millisecond, WriteTimeout: 300 * time.Millisecond, QueueSize: 10, BatchSize: 5, Full: FullBlock, BlockTimeout: 30 * time.Millisecond})
 	start := time.Now()
-	for range 40 {
+	for range 100 {
 		block.Record(e)
 	}
 	require.Positive(t, counterValue(block.cQueueFull))
@@ -440,38 +441,59 @@ func TestRecorderMaintainsPartitions(t *testing.T) {
 	}, 10*time.Second, 20*time.Millisecond)
 }
 
-func TestInputOf(t *testing.T) {
+// TestExplainCache: the builder explains a repeated request once per
+// snapshot and explainCacheTTL, and never reuses an explanation whose
+// outcome is not the decision's.
+func TestExplainCache(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct {
-		body, want string
-	}{
-		{`{"input":{"action":{"operation":"ExecuteQuery"}}}`, `{"action":{"operation":"ExecuteQuery"}}`},
-		{`{ "input": {"action":{}}}`, ""},         // not compact: encoded from the decoded request
-		{`{"input":{"a":1},"extra":{"b":2}}`, ""}, // another top-level key: not just the input
-		{`{"input":{"a":"}"}}`, `{"a":"}"}`},      // braces in strings are fine
-		{`{"input":{}}`, `{}`},
-	} {
-		got := inputOf([]byte(tc.body))
-		require.Equal(t, tc.want, string(got), tc.body)
+	p := newPolicy(t)
+	var calls int
+	explain := p.explainFunc()
+	opts := Default()
+	opts.Explain = ExplainAll
+	opts.ExplainFunc = func(ctx context.Context, snap *policy.Snapshot, req *policy.Request) (*policy.Explanation, error) {
+		calls++
+		return explain(ctx, snap, req)
 	}
-}
+	r := &Recorder{opts: opts.withDefaults(), log: opts.Logger}
+	r.m = newMetrics(nil, func() float64 { return 0 }, func() float64 { return 0 })
+	ctx := context.Background()
+	var b rowBuilder
+	entry := func(body string) *Entry {
+		e := p.entry(t, trino.EndpointAllow, body)
+		e.Body = []byte(body)
+		return e
+	}
+	denied := selectBody("mallory", "guests", "orders")
+	first := string(r.build(ctx, &b, entry(denied)).Explanation)
+	require.Contains(t, first, `"outcome":"deny"`)
+	require.Equal(t, string(first), string(r.build(ctx, &b, entry(denied)).Explanation))
+	require.Equal(t, 1, calls, "the same request on the same snapshot is explained once")
 
-func FuzzInputOf(f *testing.F) {
-	f.Add([]byte(`{"input":{"action":{"operation":"ExecuteQuery"}}}`))
-	f.Add([]byte(`{"input":{"a":"}\"}"},"x":1}`))
-	f.Fuzz(func(t *testing.T, body []byte) {
-		in := inputOf(body)
-		if in == nil || !json.Valid(body) {
-			return
-		}
-		// For a valid body, what inputOf returns is exactly its input.
-		var whole map[string]json.RawMessage
-		if json.Unmarshal(body, &whole) != nil || len(whole) != 1 {
-			t.Fatalf("inputOf(%q) = %q for a body that is not just an input", body, in)
-		}
-		var a, b any
-		if json.Unmarshal(in, &a) != nil || json.Unmarshal(whole["input"], &b) != nil {
-			t.Fatalf("inputOf(%q) = %q, not the input", body, in)
-		}
-	})
+	r.build(ctx, &b, entry(selectBody("alice", "analysts", "orders")))
+	require.Equal(t, 2, calls, "another request is explained")
+
+	flipped := entry(denied)
+	flipped.Decision = &policy.Decision{Allowed: true, Revision: flipped.Decision.Revision}
+	r.build(ctx, &b, flipped)
+	require.Equal(t, 3, calls, "a cached explanation of another outcome is not used")
+
+	r.build(ctx, &b, entry(denied))
+	require.Equal(t, 4, calls)
+	r.build(ctx, &b, entry(denied))
+	require.Equal(t, 4, calls)
+
+	r.expl.since = r.expl.since.Add(-explainCacheTTL - time.Second)
+	r.build(ctx, &b, entry(denied))
+	require.Equal(t, 5, calls, "entries expire")
+
+	set, ok := p.snap.Cluster(policy.DefaultCluster)
+	require.True(t, ok)
+	snap, err := policy.NewSnapshot(8, "test", map[string]*policy.PolicySet{policy.DefaultCluster: set})
+	require.NoError(t, err)
+	other := entry(denied)
+	other.Snapshot = snap
+	r.build(ctx, &b, other)
+	require.Equal(t, 6, calls, "another snapshot explains again")
+	require.Equal(t, 2, counterValue(r.m.explainCached))
 }

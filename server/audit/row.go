@@ -38,145 +38,18 @@ type Entry struct {
 	Body []byte
 }
 
-// inputOf returns the value of "input" in a compact body of the form
-// {"input":{…}}, which is how Trino's plugin sends every request; nil for
-// any other shape, which the caller then encodes from the decoded request.
-// The body was decoded successfully, so it is valid JSON: it is enough to
-// find where the input object closes, and that it closes the body too.
-func inputOf(body []byte) json.RawMessage {
-	const prefix = `{"input":{`
-	if len(body) < len(prefix)+2 || string(body[:len(prefix)]) != prefix {
-		return nil
+// explains reports whether the explain mode asks for e's explanation.
+func (r *Recorder) explains(e *Entry, o outcome) bool {
+	if r.opts.ExplainFunc == nil || e.Snapshot == nil || r.opts.Explain == ExplainNone {
+		return false
 	}
-	depth, inString, escaped := 0, false, false
-	for i := len(prefix) - 1; i < len(body); i++ {
-		c := body[i]
-		switch {
-		case inString:
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-		case c == '"':
-			inString = true
-		case c == '{' || c == '[':
-			depth++
-		case c == '}' || c == ']':
-			depth--
-			if depth == 0 {
-				// The input object ends here; only the body's own closing
-				// brace may follow.
-				if i+2 == len(body) && body[i+1] == '}' {
-					return body[len(prefix)-1 : i+1]
-				}
-				return nil
-			}
-		}
-	}
-	return nil
+	return r.opts.Explain != ExplainDenied || o == outcomeDeny || o == outcomePartial || o == outcomeError
 }
 
-// buildRow turns an entry into the row the store records. It runs on the
-// worker: it encodes the input and result and computes the explanation.
-func (r *Recorder) buildRow(ctx context.Context, e *Entry) store.AuditDecision {
-	req := e.Request
-	o := outcomeOf(e)
-	at := e.Time
-	if at.IsZero() {
-		at = time.Now()
-	}
-	row := store.AuditDecision{
-		DecidedAt:     at.UTC().Truncate(time.Microsecond),
-		DecisionID:    e.DecisionID,
-		Cluster:       req.Cluster,
-		Endpoint:      req.Endpoint.String(),
-		Operation:     req.Action.Operation,
-		User:          req.Subject.User,
-		Groups:        req.Subject.Groups,
-		QueryID:       req.Context.QueryID,
-		TrinoVersion:  req.Context.SoftwareStack.TrinoVersion,
-		Outcome:       o.String(),
-		LatencyMicros: e.Latency.Microseconds(),
-	}
-	if row.Cluster == "" {
-		row.Cluster = policy.DefaultCluster
-	}
-	if row.Groups == nil {
-		row.Groups = []string{}
-	}
-	if e.Snapshot != nil {
-		row.Revision = e.Snapshot.Revision
-	}
-	if e.Err != nil {
-		row.Error = e.Err.Error()
-	}
-	d := e.Decision
-	if d != nil {
-		row.Revision = d.Revision
-		row.Result = resultJSON(req.Endpoint, d)
-		switch req.Endpoint {
-		case trino.EndpointBatch:
-			row.Items, row.Kept = req.Items(), len(d.Indices)
-		case trino.EndpointBatchColumnMasks:
-			row.Items, row.Kept = len(req.Action.FilterResources), len(d.Masks)
-		}
-	}
-	row.Resource, row.QualifiedTable = summarize(req)
-	row.Facets, row.FacetsCapped = facets(req, r.opts.FacetsMax)
-	if in := inputOf(e.Body); in != nil {
-		row.Input = in
-	} else if in, err := json.Marshal(&req.Input); err == nil {
-		row.Input = in
-	}
-	if d != nil && req.Endpoint == trino.EndpointAllow && d.Explanation == nil {
-		row.Decider = decider(d)
-	}
-	x, capped := r.explain(ctx, e, o)
-	if x != nil {
-		row.ExplainCapped = capped
-		row.Decider = x.Decider
-		if row.Decider == "" {
-			row.Decider = x.Outcome
-		}
-		if b, err := json.Marshal(x); err == nil {
-			row.Explanation = b
-		}
-	}
-	return row
-}
-
-// decider names what decided a single check, in the form explanations use
-// ("rules: tables[0]"), from the fields the engine fills on every decision.
-func decider(d *policy.Decision) string {
-	switch {
-	case d.Errored:
-		return "error: a policy source failed"
-	case d.DecidedBy == "":
-		return "baseline: no source allowed"
-	case d.DecidedRule == "":
-		return d.DecidedBy
-	}
-	return d.DecidedBy + ": " + d.DecidedRule
-}
-
-// explain returns the decision's explanation: the one the request asked
-// for, or one computed by re-deciding on the pinned snapshot, with a
-// batch cut to ExplainMaxItems items (capped reports the cut).
-func (r *Recorder) explain(ctx context.Context, e *Entry, o outcome) (x *policy.Explanation, capped bool) {
-	if e.Decision != nil && e.Decision.Explanation != nil {
-		return e.Decision.Explanation, false
-	}
+// explain computes e's explanation by re-deciding on the pinned snapshot,
+// with a batch cut to ExplainMaxItems items (capped reports the cut).
+func (r *Recorder) explain(ctx context.Context, e *Entry) (x *policy.Explanation, capped bool) {
 	fn := r.opts.ExplainFunc
-	if fn == nil || e.Snapshot == nil || r.opts.Explain == ExplainNone {
-		return nil, false
-	}
-	if r.opts.Explain == ExplainDenied && o != outcomeDeny && o != outcomePartial && o != outcomeError {
-		return nil, false
-	}
 	req := *e.Request
 	req.Explain = true
 	if n := items(&req); n > r.opts.ExplainMaxItems {
@@ -219,11 +92,14 @@ func truncate(tr *trino.Request, op trino.Operation, n int) *trino.Request {
 }
 
 // resultJSON is the "result" of the answer, as the endpoint sent it.
-func resultJSON(ep trino.Endpoint, d *policy.Decision) json.RawMessage {
+func resultJSON(ep trino.Endpoint, d *policy.Decision) []byte {
 	var v any
 	switch ep {
 	case trino.EndpointAllow:
-		v = d.Allowed
+		if d.Allowed {
+			return resultTrue
+		}
+		return resultFalse
 	case trino.EndpointBatch:
 		v = nonNil(d.Indices)
 	case trino.EndpointRowFilters:
@@ -247,41 +123,54 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
-// summarize names what a decision was about in one line, and the table of
-// a decision about one table.
-func summarize(req *policy.Request) (summary, table string) {
+// appendSummary appends a one-line name of what a decision was about, and
+// the catalog.schema.table of a decision about one table.
+func appendSummary(buf []byte, req *policy.Request) (out []byte, summary, table span) {
 	a := &req.Action
+	from := len(buf)
 	if a.Resource != nil {
-		s, t := describeResource(a.Resource)
+		buf, table = appendResource(buf, a.Resource)
 		if a.TargetResource != nil {
-			ts, _ := describeResource(a.TargetResource)
-			s += " -> " + ts
+			buf = append(buf, " -> "...)
+			buf, _ = appendResource(buf, a.TargetResource)
 		}
-		return s, t
+		return buf, span{from, len(buf)}, table
 	}
 	n := len(a.FilterResources)
 	if n == 0 {
-		return "", ""
+		return buf, span{}, span{}
 	}
-	if req.Op == trino.OpFilterColumns && a.FilterResources[0].Table != nil {
-		_, t := describeResource(&a.FilterResources[0])
-		return t + ": " + strconv.Itoa(len(a.FilterResources[0].Table.Columns)) + " columns", t
+	first := &a.FilterResources[0]
+	if req.Op == trino.OpFilterColumns && first.Table != nil {
+		buf = appendTable(buf, first.Table.CatalogName, first.Table.SchemaName, first.Table.TableName)
+		table = span{from, len(buf)}
+		buf = append(buf, ": "...)
+		buf = strconv.AppendInt(buf, int64(len(first.Table.Columns)), 10)
+		buf = append(buf, " columns"...)
+		return buf, span{from, len(buf)}, table
 	}
 	// One table for every item (batchColumnMasks of one table).
-	_, first := describeResource(&a.FilterResources[0])
-	same := first != ""
-	for i := 1; same && i < n; i++ {
-		_, t := describeResource(&a.FilterResources[i])
-		same = t == first
+	c, sc, t, ok := tableOf(first)
+	for i := 1; ok && i < n; i++ {
+		c2, s2, t2, ok2 := tableOf(&a.FilterResources[i])
+		ok = ok2 && c2 == c && s2 == sc && t2 == t
 	}
-	if same {
-		if n == 1 {
-			s, _ := describeResource(&a.FilterResources[0])
-			return s, first
-		}
-		return first + ": " + strconv.Itoa(n) + " columns", first
+	switch {
+	case ok && n == 1:
+		buf, table = appendResource(buf, first)
+		return buf, span{from, len(buf)}, table
+	case ok:
+		buf = appendTable(buf, c, sc, t)
+		table = span{from, len(buf)}
+		buf = append(buf, ": "...)
+		buf = strconv.AppendInt(buf, int64(n), 10)
+		buf = append(buf, " columns"...)
+		return buf, span{from, len(buf)}, table
 	}
-	return strconv.Itoa(n) + " " + kindName(req.Op.Kind()), ""
+	buf = strconv.AppendInt(buf, int64(n), 10)
+	buf = append(buf, ' ')
+	buf = append(buf, kindName(req.Op.Kind())...)
+	return buf, span{from, len(buf)}, span{}
 }
 
 func kindName(k trino.ResourceKind) string {
@@ -302,56 +191,120 @@ func kindName(k trino.ResourceKind) string {
 	return "items"
 }
 
-func describeResource(r *trino.Resource) (summary, table string) {
+// tableOf returns the table a column or table resource is about.
+func tableOf(r *trino.Resource) (catalog, schema, table string, ok bool) {
+	switch {
+	case r.Column != nil:
+		return r.Column.CatalogName, r.Column.SchemaName, r.Column.TableName, true
+	case r.Table != nil:
+		return r.Table.CatalogName, r.Table.SchemaName, r.Table.TableName, true
+	}
+	return "", "", "", false
+}
+
+func appendTable(buf []byte, catalog, schema, table string) []byte {
+	buf = append(buf, catalog...)
+	buf = append(buf, '.')
+	buf = append(buf, schema...)
+	buf = append(buf, '.')
+	return append(buf, table...)
+}
+
+// appendResource appends a one-line name of a resource, and returns where
+// its table is, for a column or table resource.
+func appendResource(buf []byte, r *trino.Resource) ([]byte, span) {
+	from := len(buf)
 	switch {
 	case r.Column != nil:
 		c := r.Column
-		t := c.CatalogName + "." + c.SchemaName + "." + c.TableName
-		return t + "." + c.ColumnName, t
+		buf = appendTable(buf, c.CatalogName, c.SchemaName, c.TableName)
+		table := span{from, len(buf)}
+		buf = append(buf, '.')
+		return append(buf, c.ColumnName...), table
 	case r.Table != nil:
-		t := r.Table.CatalogName + "." + r.Table.SchemaName + "." + r.Table.TableName
+		t := r.Table
+		buf = appendTable(buf, t.CatalogName, t.SchemaName, t.TableName)
+		table := span{from, len(buf)}
 		if r.Function != nil {
-			return t + " procedure " + r.Function.FunctionName, t
+			buf = append(buf, " procedure "...)
+			buf = append(buf, r.Function.FunctionName...)
 		}
-		return t, t
+		return buf, table
 	case r.Schema != nil:
-		return r.Schema.CatalogName + "." + r.Schema.SchemaName, ""
+		buf = append(buf, r.Schema.CatalogName...)
+		buf = append(buf, '.')
+		buf = append(buf, r.Schema.SchemaName...)
 	case r.Function != nil:
 		f := r.Function
-		if f.CatalogName == "" {
-			return "function " + f.FunctionName, ""
+		buf = append(buf, "function "...)
+		if f.CatalogName != "" {
+			buf = append(buf, f.CatalogName...)
+			buf = append(buf, '.')
+			buf = append(buf, f.SchemaName...)
+			buf = append(buf, '.')
 		}
-		return "function " + f.CatalogName + "." + f.SchemaName + "." + f.FunctionName, ""
+		buf = append(buf, f.FunctionName...)
 	case r.Catalog != nil:
-		return r.Catalog.Name, ""
+		buf = append(buf, r.Catalog.Name...)
 	case r.User != nil:
-		return "user " + r.User.User, ""
+		buf = append(buf, "user "...)
+		buf = append(buf, r.User.User...)
 	case r.SystemSessionProperty != nil:
-		return "session property " + r.SystemSessionProperty.Name, ""
+		buf = append(buf, "session property "...)
+		buf = append(buf, r.SystemSessionProperty.Name...)
 	case r.CatalogSessionProperty != nil:
 		p := r.CatalogSessionProperty
-		return "session property " + p.CatalogName + "." + p.PropertyName, ""
+		buf = append(buf, "session property "...)
+		buf = append(buf, p.CatalogName...)
+		buf = append(buf, '.')
+		buf = append(buf, p.PropertyName...)
 	}
-	return "", ""
+	return buf, span{}
 }
 
-// facets collects the searchable names of a decision, each once, up to
-// limit; capped reports that some were left out.
-func facets(req *policy.Request, limit int) (out []string, capped bool) {
-	seen := make(map[string]struct{})
+// linearFacets is how many facets are deduplicated by comparing with each
+// one kept; above it, a map is faster.
+const linearFacets = 32
+
+// collectFacets collects the searchable names of a decision, each once, up
+// to limit, into the builder's reused slice; capped reports that some were
+// left out.
+func (b *rowBuilder) collectFacets(req *policy.Request, limit int) (out []store.AuditFacet, capped bool) {
+	out = b.facets[:0]
+	if b.seen != nil {
+		clear(b.seen)
+	}
 	add := func(kind, name string) {
 		if name == "" {
 			return
 		}
-		f := kind + ":" + name
-		if _, ok := seen[f]; ok {
-			return
+		f := store.AuditFacet{Kind: kind, Name: name}
+		if len(out) < linearFacets {
+			for i := range out {
+				if out[i] == f {
+					return
+				}
+			}
+		} else {
+			if b.seen == nil {
+				b.seen = make(map[store.AuditFacet]struct{}, 2*linearFacets)
+			}
+			if len(b.seen) == 0 {
+				for _, g := range out {
+					b.seen[g] = struct{}{}
+				}
+			}
+			if _, ok := b.seen[f]; ok {
+				return
+			}
 		}
 		if len(out) >= limit {
 			capped = true
 			return
 		}
-		seen[f] = struct{}{}
+		if len(out) >= linearFacets {
+			b.seen[f] = struct{}{}
+		}
 		out = append(out, f)
 	}
 	for _, g := range req.Subject.Groups {
@@ -397,8 +350,6 @@ func facets(req *policy.Request, limit int) (out []string, capped bool) {
 	for i := range a.FilterResources {
 		visit(&a.FilterResources[i])
 	}
-	if out == nil {
-		out = []string{}
-	}
+	b.facets = out
 	return out, capped
 }

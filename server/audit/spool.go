@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"encoding/binary"
 	"encoding/json"
@@ -17,6 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/trino-warden/warden/policy/trino"
 	"github.com/trino-warden/warden/store"
 )
 
@@ -24,15 +26,21 @@ import (
 // be written to PostgreSQL. A segment is written to a temporary file,
 // fsync'd, renamed into place and the directory fsync'd, so a segment that
 // exists is complete; a crash leaves at most a temporary file, removed at
-// the next start. A segment is the magic line followed by a gzip stream of
-// records: a 4-byte big-endian length, a 4-byte CRC-32C of the payload, and
-// the payload, one row as JSON.
+// the next start.
+//
+// A segment is the magic line, then the number of rows and a CRC-32C of
+// the rows (4 bytes each, big-endian), then the rows exactly as the batch
+// encoded them for PostgreSQL's binary COPY: spooling costs no encoding,
+// and a replay streams the segment to PostgreSQL as it is. Segments of the
+// first format (v1: a gzip stream of JSON rows, each with its length and
+// CRC) are still read.
 
 const (
-	spoolMagic  = "warden-audit-spool v1\n"
-	segmentExt  = ".seg"
-	tempExt     = ".tmp"
-	maxRowBytes = 256 << 20
+	spoolMagic   = "warden-audit-spool v2\n"
+	spoolMagicV1 = "warden-audit-spool v1\n"
+	segmentExt   = ".seg"
+	tempExt      = ".tmp"
+	maxRowBytes  = 256 << 20
 )
 
 var (
@@ -86,9 +94,9 @@ func (s *spool) close() {
 	}
 }
 
-// write stores rows as one segment. It returns errSpoolFull when the
+// write stores a batch as one segment. It returns errSpoolFull when the
 // segment would take the spool over its limit.
-func (s *spool) write(rows []store.AuditDecision) error {
+func (s *spool) write(p *pending) error {
 	s.mu.Lock()
 	s.seq++
 	name := fmt.Sprintf("%020d-%08d", time.Now().UnixNano(), s.seq)
@@ -98,7 +106,7 @@ func (s *spool) write(rows []store.AuditDecision) error {
 	if err != nil {
 		return fmt.Errorf("audit spool: %w", err)
 	}
-	size, err := writeSegment(f, rows)
+	size, err := writeSegment(f, &p.batch)
 	if err == nil {
 		err = f.Sync()
 	}
@@ -122,38 +130,19 @@ func (s *spool) write(rows []store.AuditDecision) error {
 	return syncDir(s.dir)
 }
 
-func writeSegment(f *os.File, rows []store.AuditDecision) (int64, error) {
-	bw := bufio.NewWriterSize(f, 64<<10)
-	if _, err := bw.WriteString(spoolMagic); err != nil {
+func writeSegment(f *os.File, b *store.AuditBatch) (int64, error) {
+	data := b.Bytes()
+	head := make([]byte, 0, len(spoolMagic)+8)
+	head = append(head, spoolMagic...)
+	head = binary.BigEndian.AppendUint32(head, uint32(b.Len()))                //nolint:gosec // a batch is far below 4G rows.
+	head = binary.BigEndian.AppendUint32(head, crc32.Checksum(data, crcTable)) //nolint:gosec // the checksum's own bits.
+	if _, err := f.Write(head); err != nil {
 		return 0, err
 	}
-	zw, _ := gzip.NewWriterLevel(bw, gzip.BestSpeed)
-	var hdr [8]byte
-	for i := range rows {
-		b, err := json.Marshal(&rows[i])
-		if err != nil {
-			return 0, err
-		}
-		binary.BigEndian.PutUint32(hdr[:4], uint32(len(b))) //nolint:gosec // a row is far below 4 GiB.
-		binary.BigEndian.PutUint32(hdr[4:], crc32.Checksum(b, crcTable))
-		if _, err := zw.Write(hdr[:]); err != nil {
-			return 0, err
-		}
-		if _, err := zw.Write(b); err != nil {
-			return 0, err
-		}
-	}
-	if err := zw.Close(); err != nil {
+	if _, err := f.Write(data); err != nil {
 		return 0, err
 	}
-	if err := bw.Flush(); err != nil {
-		return 0, err
-	}
-	st, err := f.Stat()
-	if err != nil {
-		return 0, err
-	}
-	return st.Size(), nil
+	return int64(len(head) + len(data)), nil
 }
 
 // segments lists the segment files, oldest first.
@@ -173,22 +162,61 @@ func (s *spool) segments() ([]string, error) {
 }
 
 // read decodes a segment. A segment that cannot be read whole is an error.
-func (s *spool) read(name string) ([]store.AuditDecision, error) {
-	f, err := os.Open(filepath.Join(s.dir, name))
+func (s *spool) read(name string) (*pending, error) {
+	data, err := os.ReadFile(filepath.Join(s.dir, name))
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	return readSegment(f)
+	return readSegment(data)
 }
 
-func readSegment(r io.Reader) ([]store.AuditDecision, error) {
-	br := bufio.NewReader(r)
-	magic := make([]byte, len(spoolMagic))
-	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != spoolMagic {
+// readSegment decodes a segment of either format.
+func readSegment(data []byte) (*pending, error) {
+	if bytes.HasPrefix(data, []byte(spoolMagicV1)) {
+		rows, err := readSegmentV1(bytes.NewReader(data[len(spoolMagicV1):]))
+		if err != nil {
+			return nil, err
+		}
+		p := &pending{}
+		for i := range rows {
+			p.batch.AddDecision(&rows[i])
+			p.ops = append(p.ops, trino.ParseOperation(rows[i].Operation))
+		}
+		return p, nil
+	}
+	if !bytes.HasPrefix(data, []byte(spoolMagic)) || len(data) < len(spoolMagic)+8 {
 		return nil, errors.New("not an audit spool segment")
 	}
-	zr, err := gzip.NewReader(br)
+	head := data[len(spoolMagic):]
+	n := binary.BigEndian.Uint32(head)
+	sum := binary.BigEndian.Uint32(head[4:])
+	rows := head[8:]
+	if crc32.Checksum(rows, crcTable) != sum {
+		return nil, errors.New("checksum mismatch")
+	}
+	if int64(n) > int64(len(rows)) {
+		return nil, fmt.Errorf("%d rows cannot fit in %d bytes", n, len(rows))
+	}
+	b, err := store.AuditBatchOf(rows, int(n))
+	if err != nil {
+		return nil, err
+	}
+	ops, err := b.Operations()
+	if err != nil {
+		return nil, err
+	}
+	p := &pending{batch: *b, ops: make([]trino.Operation, len(ops))}
+	for i, op := range ops {
+		p.ops[i] = trino.ParseOperation(op)
+	}
+	return p, nil
+}
+
+// readSegmentV1 reads the records of a v1 segment, after its magic line: a
+// gzip stream of records, each a 4-byte big-endian length, a 4-byte
+// CRC-32C of the payload, and the payload, one row as JSON.
+func readSegmentV1(r io.Reader) ([]store.AuditDecision, error) {
+	zr, err := gzip.NewReader(bufio.NewReader(r))
 	if err != nil {
 		return nil, err
 	}
