@@ -5,14 +5,26 @@
 # the bench rules; only one records. PostgreSQL's own CPU per recorded
 # decision is reported apart.
 #
-#   .ci/loadgen-audit.sh [CONNECTIONS] [DURATION] [ROUNDS]     (defaults: 8 10s 3)
+# PostgreSQL runs on the same cores as the Wardens and the load generator.
+# In the default mode, paired, each round loads both Wardens at the same
+# time, each with CONNECTIONS connections, so both share the cores with
+# PostgreSQL's writing alike. In alternating mode (MODE=alternating) each
+# round loads one Warden, then the other, and the auditing one loses the
+# cores PostgreSQL takes: it serves fewer decisions a second, and a Go
+# server's CPU per decision grows as its rate falls, whatever it does per
+# decision (docs/performance.md shows both modes).
+#
+#   .ci/loadgen-audit.sh [CONNECTIONS] [DURATION] [ROUNDS]     (defaults: 4 8s 6)
+#   MODE=alternating .ci/loadgen-audit.sh 8 8s 6
 #   AUDIT_FLAGS="--audit-explain none" .ci/loadgen-audit.sh    (extra flags for the auditing Warden)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export GOTOOLCHAIN=local
-conns=${1:-8}
-dur=${2:-10s}
-rounds=${3:-3}
+conns=${1:-4}
+dur=${2:-8s}
+rounds=${3:-6}
+mode=${MODE:-paired}
+case $mode in paired|alternating) ;; *) echo "MODE is paired or alternating"; exit 1 ;; esac
 lg=${LOADGEN_DIR:-../shared/tools/loadgen}
 [ -d "$lg" ] || { echo "no load generator at $lg (set LOADGEN_DIR)"; exit 1; }
 pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
@@ -63,20 +75,29 @@ run() { # label port pid
 hz=$(getconf CLK_TCK)
 count() { as_pg "$pgbin/psql" -h "$work/pg" -p "$port" -U postgres -Atc "select count(*) from audit_decisions"; }
 for r in $(seq "$rounds"); do
-  run audit-off 18281 "$off_pid"
-  sleep 2
-  rows0=$(count); before=$(pg_ticks)
-  line=$(run audit-on 18283 "$on_pid")
+  if [ "$mode" = paired ]; then
+    rows0=$(count); before=$(pg_ticks)
+    run audit-off 18281 "$off_pid" > "$work/off.json" &
+    line=$(run audit-on 18283 "$on_pid")
+    wait
+    cat "$work/off.json"
+  else
+    run audit-off 18281 "$off_pid"
+    sleep 2
+    rows0=$(count); before=$(pg_ticks)
+    line=$(run audit-on 18283 "$on_pid")
+  fi
   sleep 2 # the last flush
   after=$(pg_ticks); rows1=$(count)
   echo "$line" | python3 -c "import json,sys; r=json.load(sys.stdin); r['pg_cpu_s']=($after-$before)/$hz; r['recorded']=$rows1-$rows0; print(json.dumps(r))"
 done | tee "$work/results.jsonl"
 rows=$(count)
-python3 - "$work/results.jsonl" "$rows" <<'PY'
+python3 - "$work/results.jsonl" "$rows" "$mode" <<'PY'
 import json, sys, statistics
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 def col(label, key): return [r[key] for r in rows if r.get("label") == label]
 off, on = col("audit-off", "server_cpu_us_per_req"), col("audit-on", "server_cpu_us_per_req")
+print(f"mode: {sys.argv[3]}")
 print(f"audit-off server CPU us/decision per round: {[round(x,1) for x in off]}")
 print(f"audit-on  server CPU us/decision per round: {[round(x,1) for x in on]}")
 print(f"audit-on/audit-off CPU per decision, median of rounds: {statistics.median(on)/statistics.median(off):.3f}")
