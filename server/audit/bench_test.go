@@ -16,8 +16,9 @@ import (
 	"github.com/trino-warden/warden/store/pgtest"
 )
 
-// benchRecorder is a recorder whose queue is drained by a goroutine that
-// does nothing else, so a benchmark measures Record alone.
+// benchRecorder is a recorder whose queue and full batches are drained by
+// a goroutine that does nothing else, so a benchmark measures Record
+// alone: sampling, building the row and encoding it.
 func benchRecorder(b *testing.B, rs []Rule) *Recorder {
 	b.Helper()
 	opts := Default()
@@ -26,8 +27,13 @@ func benchRecorder(b *testing.B, rs []Rule) *Recorder {
 	if err != nil {
 		b.Fatal(err)
 	}
-	r := &Recorder{opts: opts, log: opts.Logger, rules: compiled, queue: make(chan *Entry, opts.QueueSize),
-		closing: make(chan struct{}), done: make(chan struct{}), wake: make(chan struct{}, 1)}
+	r := &Recorder{opts: opts.withDefaults(), log: opts.Logger, rules: compiled, queue: make(chan *Entry, opts.QueueSize),
+		closing: make(chan struct{}), done: make(chan struct{}), wake: make(chan struct{}, 1),
+		built: make(chan *pending, 16), free: make(chan *pending, 16)}
+	r.shards = make([]*shard, 4)
+	for i := range r.shards {
+		r.shards[i] = new(shard)
+	}
 	r.m = newMetrics(nil, func() float64 { return 0 }, func() float64 { return 0 })
 	r.cQueueFull = r.m.dropped.WithLabelValues(dropQueueFull)
 	r.cClosed = r.m.dropped.WithLabelValues(dropClosed)
@@ -41,6 +47,8 @@ func benchRecorder(b *testing.B, rs []Rule) *Recorder {
 				for len(r.queue) > 0 {
 					<-r.queue
 				}
+			case p := <-r.built:
+				r.release(p)
 			case <-r.closing:
 				return
 			}
@@ -50,10 +58,12 @@ func benchRecorder(b *testing.B, rs []Rule) *Recorder {
 	return r
 }
 
-// BenchmarkRecord is the cost the decision handler pays per decision.
+// BenchmarkRecord is the cost the decision handler pays per decision: the
+// body is set, as the handler sets it.
 func BenchmarkRecord(b *testing.B) {
 	p := newPolicy(b)
 	e := p.entry(b, trino.EndpointAllow, selectBody("alice", "analysts", "orders"))
+	e.Body = []byte(selectBody("alice", "analysts", "orders"))
 	for _, bc := range []struct {
 		name  string
 		rules []Rule
