@@ -207,19 +207,23 @@ func TestGrantMakesATableVisible(t *testing.T) {
 	require.Equal(t, http.StatusOK, status, body["_raw"])
 	start := time.Now()
 	var last string
+	var took time.Duration // from the grant to the start of the first query that saw it
 	for {
+		began := time.Now()
 		rows, err := tr.QueryContext(t.Context(), tr.DSN("dave"), "SHOW TABLES FROM memory.finance")
 		if err == nil && len(rows) == 1 && rows[0][0] == "ledger" {
+			took = began.Sub(start)
 			break
 		}
 		last = fmt.Sprint(rows, err)
 		require.Less(t, time.Since(start), 5*time.Second, "never visible; last: %s", last)
 		time.Sleep(20 * time.Millisecond)
 	}
-	took := time.Since(start)
 	rows := tr.Query(t, "dave", "SELECT count(*) FROM memory.finance.ledger")
 	require.Equal(t, [][]any{{int64(1)}}, rows)
-	require.Less(t, took, time.Second, "visible within a second")
+	// Trino's own time for the query is not Warden's propagation: under
+	// the CI's load one SHOW TABLES can take over a second by itself.
+	require.Less(t, took, time.Second, "visible to a query started within a second")
 }
 
 // TestAuditJoinsTrinoQueries: the decisions of a query are recorded, and
