@@ -11,10 +11,12 @@ import (
 	"github.com/trino-warden/warden/store"
 )
 
-// Entry is one decision as the handler saw it. Record keeps the pointers,
-// so nothing in an Entry may change after Record: the decoded request owns
-// its strings (trino.Decode copies them out of the body), and the snapshot
-// and decision are immutable.
+// Entry is one decision as the handler saw it. Record keeps neither the
+// entry nor its Body (it copies both when it queues the entry), so both may
+// be reused once it returns; it may keep the pointers, so the request,
+// snapshot and decision must not change after Record: the decoded request
+// owns its strings (trino.Decode copies them out of the body), and the
+// snapshot and decision are immutable.
 type Entry struct {
 	// Time is when the request arrived.
 	Time time.Time
@@ -32,9 +34,9 @@ type Entry struct {
 	Err error
 	// Latency is how long the decision took.
 	Latency time.Duration
-	// Body, when set, is a copy of the request body as Trino sent it; the
-	// worker then stores its input as sent instead of encoding the decoded
-	// one again.
+	// Body, when set, is the request body the Request was decoded from;
+	// the row then stores the input exactly as Trino sent it instead of
+	// encoding the decoded one again.
 	Body []byte
 }
 
