@@ -260,8 +260,12 @@ func (r *Recorder) hurryUp() {
 	}
 }
 
-// pendingBatches bounds the built batches waiting for the writer.
-const pendingBatches = 4
+// pendingBatches bounds the built batches waiting for the writer in
+// memory; more go to the spool. Four sent 14% of the rows through the spool
+// when PostgreSQL shared the cores (its writes stall now and then); eight
+// halved that, and at 8,000 decisions a second eight batches are still
+// under a second of them, which bounds what a crash can lose.
+const pendingBatches = 8
 
 // pending is a built batch on its way to PostgreSQL or the spool: its rows,
 // encoded, and the operation of each, to count what is dropped.
