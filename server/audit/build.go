@@ -10,9 +10,9 @@ import (
 	"github.com/trino-warden/warden/store"
 )
 
-// rowBuilder turns entries into the records the store encodes. There is
-// one per builder goroutine, and its memory is reused row after row, so
-// building the row of an ordinary decision allocates nothing.
+// rowBuilder turns entries into the records the store encodes. Each shard
+// has one, and so has the builder goroutine; its memory is reused row after
+// row, so building the row of an ordinary decision allocates nothing.
 type rowBuilder struct {
 	rec     store.AuditRecord
 	scratch []byte // the resource summary, table and decider
@@ -26,8 +26,10 @@ type rowBuilder struct {
 }
 
 // build fills b's record from an entry and returns it; it is valid until
-// the next build. It runs on the builder goroutine, off the hot path, and
-// computes the explanation when the explain mode asks for one.
+// the next build. On a shard (the decision's own goroutine) it only uses
+// an explanation the request carries or the shard found in the cache; on
+// the builder goroutine, off the hot path, it also computes one when the
+// explain mode asks for it.
 func (r *Recorder) build(ctx context.Context, b *rowBuilder, e *Entry) *store.AuditRecord {
 	req := e.Request
 	o := outcomeOf(e)

@@ -274,6 +274,16 @@ type pending struct {
 	ops   []trino.Operation
 }
 
+// add appends a built row, and hands it to the OPA sink when one is on
+// (at once, so the sink sees a caller's decisions in order).
+func (r *Recorder) add(p *pending, rec *store.AuditRecord, op trino.Operation) {
+	p.batch.Add(rec)
+	p.ops = append(p.ops, op)
+	if r.sink != nil {
+		r.sink.add([]store.AuditDecision{rec.Decision()})
+	}
+}
+
 func (p *pending) len() int { return p.batch.Len() }
 
 // newPending returns an empty batch, reusing a written one when it can.
@@ -417,20 +427,8 @@ func (r *Recorder) flush(ctx context.Context, batch []*Entry) {
 // buildBatch builds the rows of queued entries.
 func (r *Recorder) buildBatch(ctx context.Context, batch []*Entry) *pending {
 	p := r.newPending()
-	var rows []store.AuditDecision
-	if r.sink != nil {
-		rows = make([]store.AuditDecision, 0, len(batch))
-	}
 	for _, e := range batch {
-		rec := r.build(ctx, &r.rb, e)
-		p.batch.Add(rec)
-		p.ops = append(p.ops, e.Request.Op)
-		if r.sink != nil {
-			rows = append(rows, rec.Decision())
-		}
-	}
-	if r.sink != nil {
-		r.sink.add(rows)
+		r.add(p, r.build(ctx, &r.rb, e), e.Request.Op)
 	}
 	return p
 }

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/trino-warden/warden/policy"
-	"github.com/trino-warden/warden/store"
 )
 
 // A shard is where decision handlers encode rows themselves. Building and
@@ -55,12 +54,7 @@ func (r *Recorder) encodeInline(e *Entry, o outcome) bool {
 		sh.p = r.newPending()
 	}
 	p := sh.p
-	rec := r.build(context.Background(), &sh.rb, e)
-	p.batch.Add(rec)
-	p.ops = append(p.ops, e.Request.Op)
-	if r.sink != nil {
-		r.sink.add([]store.AuditDecision{rec.Decision()})
-	}
+	r.add(p, r.build(context.Background(), &sh.rb, e), e.Request.Op)
 	full := p.len() >= r.opts.BatchSize
 	if full {
 		sh.p = nil
