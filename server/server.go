@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -557,16 +558,26 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
-	// Give clients half the shutdown timeout to close their idle
-	// connections themselves; Shutdown then closes what is left.
-	// Only the decision listener's: Trino's plugin is the client that
-	// cannot retry; the admin listener's clients can.
-	wctx, wcancel := context.WithTimeout(sctx, s.cfg.ShutdownTimeout/2)
-	awaitIdleClosed(wctx, servers[:1])
-	if n := servers[0].idle.Load(); n > 0 {
-		s.logger.Warn("closing idle decision connections the clients kept open past the drain", "connections", n)
+	// Stop accepting decision connections, then give the clients half the
+	// shutdown timeout to close the ones they hold; Shutdown then closes
+	// what is left. Go's Shutdown closes idle connections and those that
+	// have sent no request for 5 s, and either may be carrying a request
+	// the client has just sent: Trino's plugin (which never retries) then
+	// fails the statement. Every answer during the drain says
+	// Connection: close, and Trino closes an unused connection after its
+	// idle timeout, so waiting lets each connection end on the client's
+	// side. Only the decision listener's: the admin listener's clients can
+	// retry.
+	dec := servers[0]
+	if err := dec.ln.Close(); err != nil {
+		s.logger.Warn("closing the decision listener", "err", err)
 	}
+	wctx, wcancel := context.WithTimeout(sctx, s.cfg.ShutdownTimeout/2)
+	awaitConnsClosed(wctx, dec)
 	wcancel()
+	if left := dec.openConns(); len(left) > 0 {
+		s.logger.Warn("closing decision connections the clients kept open past the drain", connStateAttrs(left)...)
+	}
 	var errs []error
 	for _, sv := range servers {
 		if err := sv.srv.Shutdown(sctx); err != nil {
@@ -574,7 +585,9 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 	}
 	for range servers {
-		if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		// The decision listener's Serve ends with net.ErrClosed, since
+		// its listener was closed before Shutdown.
+		if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 			errs = append(errs, err)
 		}
 	}
@@ -594,52 +607,87 @@ type serving struct {
 	bound   *atomic.Pointer[string]
 	srv     *http.Server
 
-	// idle counts the connections idle between requests (kept alive), so
-	// shutdown can wait for clients to close them rather than close them
-	// under a client that is about to reuse one.
-	idle   atomic.Int64
-	states sync.Map // net.Conn → http.ConnState
+	// ln is the listener Serve accepts from, closed once.
+	ln *onceCloseListener
+	// conns maps each open connection (net.Conn) to its connState, so
+	// shutdown can wait for the clients to close them rather than close
+	// them under a client that is about to send a request.
+	conns sync.Map
+	open  atomic.Int64
 }
 
-// trackState keeps idle up to date.
+// connState is a connection's last http.ConnState and when it began.
+type connState struct {
+	state http.ConnState
+	since time.Time
+}
+
+// trackState keeps conns and open up to date.
 func (sv *serving) trackState(c net.Conn, st http.ConnState) {
-	prev, _ := sv.states.Load(c)
-	if prev == http.StateIdle {
-		sv.idle.Add(-1)
+	switch st {
+	case http.StateClosed, http.StateHijacked:
+		if _, ok := sv.conns.LoadAndDelete(c); ok {
+			sv.open.Add(-1)
+		}
+	case http.StateNew:
+		sv.conns.Store(c, connState{state: st, since: time.Now()})
+		sv.open.Add(1)
+	default:
+		sv.conns.Store(c, connState{state: st, since: time.Now()})
 	}
-	if st == http.StateIdle {
-		sv.idle.Add(1)
-	}
-	if st == http.StateClosed || st == http.StateHijacked {
-		sv.states.Delete(c)
-		return
-	}
-	sv.states.Store(c, st)
 }
 
-// awaitIdleClosed waits, until ctx ends, for the clients to close their
-// idle keep-alive connections. While draining, every answer tells its
-// client to close the connection, and a client closes an idle one when its
-// idle timeout passes; closing one from this side instead races a client
-// that picks it from its pool at that moment, and Trino's OPA plugin fails
-// the statement on such an error (it never retries).
-func awaitIdleClosed(ctx context.Context, servers []*serving) {
+// openConns returns the state of each connection still open.
+func (sv *serving) openConns() []connState {
+	var out []connState
+	sv.conns.Range(func(_, v any) bool {
+		out = append(out, v.(connState))
+		return true
+	})
+	return out
+}
+
+// connStateAttrs summarises open connections for a log line: how many are
+// in each state, and how long the oldest has been in its state.
+func connStateAttrs(conns []connState) []any {
+	counts := map[http.ConnState]int{}
+	var oldest time.Duration
+	for _, c := range conns {
+		counts[c.state]++
+		oldest = max(oldest, time.Since(c.since))
+	}
+	attrs := []any{"connections", len(conns), "oldest_in_state", oldest.Round(time.Millisecond)}
+	for _, st := range []http.ConnState{http.StateNew, http.StateActive, http.StateIdle} {
+		attrs = append(attrs, strings.ToLower(st.String()), counts[st])
+	}
+	return attrs
+}
+
+// awaitConnsClosed waits, until ctx ends, for the clients to close every
+// connection of sv.
+func awaitConnsClosed(ctx context.Context, sv *serving) {
 	t := time.NewTicker(10 * time.Millisecond)
 	defer t.Stop()
-	for {
-		idle := int64(0)
-		for _, sv := range servers {
-			idle += sv.idle.Load()
-		}
-		if idle == 0 {
-			return
-		}
+	for sv.open.Load() > 0 {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
 	}
+}
+
+// onceCloseListener closes its listener once, so that closing it before
+// Shutdown (which closes it again) reports no error.
+type onceCloseListener struct {
+	net.Listener
+	once sync.Once
+	err  error
+}
+
+func (l *onceCloseListener) Close() error {
+	l.once.Do(func() { l.err = l.Listener.Close() })
+	return l.err
 }
 
 func (s *Server) start(ctx context.Context, sv *serving, errc chan<- error) error {
@@ -664,7 +712,8 @@ func (s *Server) start(ctx context.Context, sv *serving, errc chan<- error) erro
 	}
 	bound := ln.Addr().String()
 	sv.bound.Store(&bound)
-	go func() { errc <- sv.srv.Serve(ln) }()
+	sv.ln = &onceCloseListener{Listener: ln}
+	go func() { errc <- sv.srv.Serve(sv.ln) }()
 	s.logger.Info("warden listening", "listener", sv.name, "addr", bound, "scheme", scheme,
 		"client_certificates", sv.tls != nil && sv.tls.ClientCAs != nil)
 	return nil

@@ -1,16 +1,19 @@
 package server
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -460,4 +463,85 @@ func TestAdminListenerInFileMode(t *testing.T) {
 	require.Equal(t, 200, status, "health is served on the admin listener too")
 	a := post(t, hs.URL+"/v1/data/trino/allow", `{}`)
 	require.Equal(t, 404, a.Status, "decisions are not served on the admin listener")
+}
+
+// TestShutdownLeavesConnectionsToTheClient: after the drain Warden stops
+// accepting, but never closes a decision connection the client may be
+// about to use, neither one kept alive after a request nor one opened
+// without a request for over 5 s (which Go's Shutdown alone would close):
+// Trino's plugin fails the statement on such a close. A request on either
+// is answered with Connection: close, and Run returns once the client has
+// closed them.
+func TestShutdownLeavesConnectionsToTheClient(t *testing.T) {
+	t.Parallel()
+	rules := copyFile(t, "testdata/rules.json")
+	opts := testOptions(rules)
+	opts.DrainDelay = 100 * time.Millisecond
+	opts.ShutdownTimeout = 30 * time.Second
+	// Longer than the test keeps a connection without a request: that
+	// timeout closes one whether or not Warden is shutting down.
+	opts.ReadHeaderTimeout = 30 * time.Second
+	s := New(opts, slog.New(slog.DiscardHandler))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	require.Eventually(t, func() bool { return s.Addr() != "" && s.Engine().Snapshot() != nil }, 5*time.Second, 5*time.Millisecond)
+	addr := s.Addr()
+	body := `{"input":{"context":` + ctxJSON("a") + `,"action":{"operation":"ExecuteQuery"}}}`
+	request := "POST /v1/data/trino/allow HTTP/1.1\r\nHost: warden\r\nContent-Type: application/json\r\nContent-Length: " +
+		strconv.Itoa(len(body)) + "\r\n\r\n" + body
+
+	// kept has answered one request and is idle; fresh has sent nothing.
+	kept, err := net.Dial("tcp", addr)
+	require.NoError(t, err)
+	defer kept.Close() //nolint:errcheck // closed below.
+	keptR := bufio.NewReader(kept)
+	_, err = io.WriteString(kept, request)
+	require.NoError(t, err)
+	resp, err := http.ReadResponse(keptR, nil)
+	require.NoError(t, err)
+	_, _ = io.Copy(io.Discard, resp.Body)
+	require.Equal(t, 200, resp.StatusCode)
+	require.False(t, resp.Close, "before the drain connections are kept alive")
+	fresh, err := net.Dial("tcp", addr)
+	require.NoError(t, err)
+	defer fresh.Close() //nolint:errcheck // closed below.
+
+	cancel()
+	// Past the drain the listener is closed: new connections go to the
+	// replacement (or are refused).
+	require.Eventually(t, func() bool {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			_ = c.Close()
+		}
+		return err != nil
+	}, 5*time.Second, 20*time.Millisecond, "the decision listener closes after the drain")
+	// Go treats a connection without a request for 5 s as idle.
+	time.Sleep(6 * time.Second)
+	select {
+	case err := <-done:
+		t.Fatalf("Run returned with client connections open: %v", err)
+	default:
+	}
+	for name, conn := range map[string]net.Conn{"kept alive": kept, "without a request": fresh} {
+		r := keptR
+		if conn == fresh {
+			r = bufio.NewReader(fresh)
+		}
+		_, err := io.WriteString(conn, request)
+		require.NoError(t, err, name)
+		resp, err := http.ReadResponse(r, nil)
+		require.NoError(t, err, "a request on a connection %s is answered after the drain", name)
+		_, _ = io.Copy(io.Discard, resp.Body)
+		require.Equal(t, 200, resp.StatusCode, name)
+		require.True(t, resp.Close, "the answer on a connection %s asks the client to close it", name)
+		require.NoError(t, conn.Close())
+	}
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return once the client closed its connections")
+	}
 }

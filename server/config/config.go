@@ -273,7 +273,7 @@ type HTTPConfig struct {
 // ShutdownConfig configures graceful shutdown.
 type ShutdownConfig struct {
 	DrainDelay time.Duration `yaml:"drain_delay" help:"After SIGTERM, how long readiness reports down while requests are still served, so load balancers stop sending"`
-	Timeout    time.Duration `yaml:"timeout" help:"After the drain delay, the longest wait for in-flight requests"`
+	Timeout    time.Duration `yaml:"timeout" help:"After the drain delay, the longest wait for clients to close their decision connections (at most half of it) and for requests in flight"`
 }
 
 // Default returns the built-in configuration, the first layer of Load.
