@@ -108,6 +108,12 @@ func (b *AuditBatch) Reset() {
 	b.n = 0
 }
 
+// Append adds the rows of o, which stays as it was.
+func (b *AuditBatch) Append(o *AuditBatch) {
+	b.buf = append(b.buf, o.buf...)
+	b.n += o.n
+}
+
 // AuditBatchOf takes back the tuples of n rows that Bytes returned (read
 // from the spool). It checks their framing, and returns ErrInvalid when
 // data is not n whole tuples.

@@ -55,7 +55,7 @@ type Options struct {
 	// (default 1s); it bounds what a crash loses.
 	FlushInterval time.Duration
 	// BatchSize writes a batch as soon as it holds this many entries
-	// (default 1000).
+	// (default 4000).
 	BatchSize int
 	// QueueSize bounds the entries waiting for the worker (default 10000).
 	QueueSize int
@@ -159,7 +159,7 @@ func (o Options) withDefaults() Options {
 		o.FlushInterval = time.Second
 	}
 	if o.BatchSize <= 0 {
-		o.BatchSize = 1000
+		o.BatchSize = 4000
 	}
 	if o.QueueSize <= 0 {
 		o.QueueSize = 10000

@@ -95,7 +95,7 @@ func New(w store.AuditWriter, opts Options) (*Recorder, error) {
 	r := &Recorder{
 		w: w, opts: opts, log: opts.Logger, rules: rs,
 		queue:   make(chan *Entry, opts.QueueSize),
-		batches: make(chan *pending, pendingBatches), free: make(chan *pending, pendingBatches+2),
+		batches: make(chan *pending, pendingBatches(opts.BatchSize)), free: make(chan *pending, pendingBatches(opts.BatchSize)+2),
 		writerDone: make(chan struct{}), built: make(chan *pending, max(2, opts.QueueSize/opts.BatchSize)),
 		closing: make(chan struct{}), hurry: make(chan struct{}),
 		abandon: make(chan struct{}), done: make(chan struct{}), wake: make(chan struct{}, 1),
@@ -260,12 +260,21 @@ func (r *Recorder) hurryUp() {
 	}
 }
 
-// pendingBatches bounds the built batches waiting for the writer in
-// memory; more go to the spool. Four sent 14% of the rows through the spool
-// when PostgreSQL shared the cores (its writes stall now and then); eight
-// halved that, and at 8,000 decisions a second eight batches are still
-// under a second of them, which bounds what a crash can lose.
-const pendingBatches = 8
+// pendingRows bounds the rows of the built batches waiting for the writer
+// in memory; more go to the spool. With PostgreSQL on the same cores (its
+// writes stall now and then), 4,000 rows in batches of 1,000 sent 14% of
+// the rows through the spool and 8,000 5%; with batches of 4,000, 8,000
+// rows sent 33% and 16,000 8–9%. At 16,000 decisions a second they are
+// still a second of them, which bounds what a crash can lose.
+const pendingRows = 16000
+
+// pendingBatches is how many batches of batchSize rows pendingRows allows:
+// at least 2, so the builder can hand on a batch while the writer writes
+// one, and at most 8, so small batches (a low batch_size, or the flush
+// interval's partial batches) still reach the spool when PostgreSQL lags.
+func pendingBatches(batchSize int) int {
+	return min(8, max(2, (pendingRows+batchSize-1)/batchSize))
+}
 
 // pending is a built batch on its way to PostgreSQL or the spool: its rows,
 // encoded, and the operation of each, to count what is dropped.
@@ -336,13 +345,13 @@ func (r *Recorder) run() {
 			r.handOn(ctx, p)
 		case <-ticker.C:
 			r.drain(ctx)
-			for _, p := range r.takeShards() {
+			for _, p := range r.coalesce(r.takeShards()) {
 				r.handOn(ctx, p)
 			}
 		case <-r.closing:
 			// Close set closed first: a handler that encodes a row after
 			// this sees it under the shard's lock and drops the row.
-			for _, p := range r.takeShards() {
+			for _, p := range r.coalesce(r.takeShards()) {
 				r.handOn(ctx, p)
 			}
 			r.drain(ctx)
@@ -515,8 +524,9 @@ func (r *Recorder) persist(ctx context.Context, p *pending) {
 	}
 }
 
-// write writes rows to PostgreSQL (fresh rows, never written, the cheaper
-// way; spooled ones idempotently) and tracks its health: after a failure,
+// write writes rows to PostgreSQL (with fresh set, by the direct COPY
+// first, falling back to the idempotent staging path; else by the staging
+// path) and tracks its health: after a failure,
 // PostgreSQL is not tried again for a backoff that doubles from the flush
 // interval up to ten intervals (at most 30s).
 func (r *Recorder) write(ctx context.Context, p *pending, fresh bool) error {
@@ -606,7 +616,13 @@ func (r *Recorder) replay(ctx context.Context) {
 			r.m.dropped.WithLabelValues(dropCorrupt).Inc()
 			continue
 		}
-		if err := r.write(ctx, p, false); err != nil {
+		// Most segments hold rows PostgreSQL never saw (the writer was
+		// behind), so the direct COPY is tried first, as for fresh rows:
+		// it costs PostgreSQL, which is lagging already, about half of
+		// the staging path. A segment whose rows were committed after all
+		// (a write whose acknowledgement was lost) fails that COPY on the
+		// unique key and takes the staging path, which skips them.
+		if err := r.write(ctx, p, true); err != nil {
 			if errors.Is(err, store.ErrInvalid) {
 				r.log.Error("PostgreSQL refused spooled audit rows; moved aside", "segment", name, "error", err)
 				r.spool.quarantine(name)

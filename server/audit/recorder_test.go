@@ -1,8 +1,11 @@
 package audit
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -496,4 +499,62 @@ func TestExplainCache(t *testing.T) {
 	r.build(ctx, &b, other)
 	require.Equal(t, 6, calls, "another snapshot explains again")
 	require.Equal(t, 2, counterValue(r.m.explainCached))
+}
+
+// TestCoalesce: at a flush, the shards' partial batches are merged, first
+// fit, into as few batches of at most BatchSize rows as that gives: each
+// merged batch holds its parts' rows and operations, in order, and the
+// merged-away batches are freed for reuse.
+func TestCoalesce(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name      string
+		batchSize int
+		sizes     []int
+		want      [][]int // the input batches each output batch holds
+	}{
+		{"none", 10, nil, nil},
+		{"one", 10, []int{4}, [][]int{{0}}},
+		{"all fit", 10, []int{3, 4, 2}, [][]int{{0, 1, 2}}},
+		{"exactly full", 10, []int{5, 5}, [][]int{{0, 1}}},
+		{"first fit", 10, []int{3, 4, 5, 10, 2}, [][]int{{0, 1, 4}, {2}, {3}}},
+		{"full batches stay", 4, []int{4, 4, 4}, [][]int{{0}, {1}, {2}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &Recorder{opts: Options{BatchSize: tc.batchSize}, free: make(chan *pending, 16)}
+			var in []*pending
+			var inBytes [][]byte
+			var inOps [][]trino.Operation
+			for i, n := range tc.sizes {
+				rows := make([]store.AuditDecision, n)
+				for j := range rows {
+					rows[j] = store.AuditDecision{DecidedAt: time.Unix(1700000000, 0), DecisionID: fmt.Sprintf("d-%d-%d", i, j),
+						Cluster: "default", Endpoint: "allow", Operation: []string{"ExecuteQuery", "SelectFromColumns"}[(i+j)%2],
+						User: "alice", Outcome: "allow"}
+				}
+				p := pendingOf(rows)
+				in = append(in, p)
+				inBytes = append(inBytes, bytes.Clone(p.batch.Bytes()))
+				inOps = append(inOps, slices.Clone(p.ops))
+			}
+			out := r.coalesce(in)
+			require.Len(t, out, len(tc.want))
+			for k, parts := range tc.want {
+				var wantBytes []byte
+				var wantOps []trino.Operation
+				rows := 0
+				for _, i := range parts {
+					wantBytes = append(wantBytes, inBytes[i]...)
+					wantOps = append(wantOps, inOps[i]...)
+					rows += tc.sizes[i]
+				}
+				require.Equal(t, rows, out[k].len(), "batch %d", k)
+				require.Equal(t, wantBytes, out[k].batch.Bytes(), "batch %d holds its parts' rows in order", k)
+				require.Equal(t, wantOps, out[k].ops, "batch %d", k)
+				_, err := store.AuditBatchOf(out[k].batch.Bytes(), out[k].len())
+				require.NoError(t, err, "whole tuples")
+			}
+			require.Len(t, r.free, len(tc.sizes)-len(tc.want), "merged-away batches are freed")
+		})
+	}
 }

@@ -116,6 +116,28 @@ func (r *Recorder) takeShards() []*pending {
 	return out
 }
 
+// coalesce merges the shards' partial batches into as few batches of at
+// most BatchSize rows as it can: every flush interval, each shard hands on
+// what it holds, and each batch costs the writer a COPY, whose fixed cost
+// (a round trip, goroutines, and PostgreSQL's own per-statement work)
+// would otherwise be paid once per shard.
+func (r *Recorder) coalesce(ps []*pending) []*pending {
+	var out []*pending
+next:
+	for _, p := range ps {
+		for _, into := range out {
+			if into.len()+p.len() <= r.opts.BatchSize {
+				into.batch.Append(&p.batch)
+				into.ops = append(into.ops, p.ops...)
+				r.release(p)
+				continue next
+			}
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
 // queueCopy queues a copy of e, with its own copy of the body, for the
 // builder: the handler's entry and body buffer are reused after Record.
 func (r *Recorder) queueCopy(e *Entry) {

@@ -288,7 +288,7 @@ func Default() Config {
 		SCIM:    SCIMConfig{Tokens: []string{}},
 		Webhooks: WebhooksConfig{EventsSecrets: []string{}, EventsTolerance: 5 * time.Minute, KeycloakSecrets: []string{},
 			KeycloakMaxEventAge: 24 * time.Hour, Retention: 30 * 24 * time.Hour},
-		Audit: AuditConfig{Enabled: true, FlushInterval: time.Second, BatchSize: 1000, QueueSize: 10000,
+		Audit: AuditConfig{Enabled: true, FlushInterval: time.Second, BatchSize: 4000, QueueSize: 10000,
 			SpoolMaxBytes: GiB, Full: "drop", RetentionDays: 30, PartitionsAhead: 3, Explain: "denied",
 			Rules: map[string]AuditRuleConfig{}},
 		Views: ViewsConfig{User: "warden", Catalog: "governed", SyncInterval: 30 * time.Second},
