@@ -18,6 +18,15 @@
 #   MODE=alternating .ci/loadgen-audit.sh 8 8s 6
 #   PG_TRANSPORT=unix .ci/loadgen-audit.sh                     (the Wardens reach PostgreSQL over a Unix socket)
 #   AUDIT_FLAGS="--audit-explain none" .ci/loadgen-audit.sh    (extra flags for the auditing Warden)
+#   PG_CPUS=1 .ci/loadgen-audit.sh                             (PostgreSQL on CPU 1 alone; the Wardens and
+#                                                               load generators on the other CPUs)
+#   WARDEN_CPUS=0 PG_CPUS=1 LOADGEN_CPUS=1 .ci/loadgen-audit.sh
+#                                                              (the Wardens on CPU 0, all else on CPU 1)
+#
+# Pinning stands in for a PostgreSQL (and Trino) on hardware of their own,
+# as in production: PostgreSQL then neither takes cores from the auditing
+# Warden nor falls behind it, so the figure is Warden's own cost. Go sets
+# GOMAXPROCS from the CPU mask, so on 2 CPUs a pinned Warden runs with 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export GOTOOLCHAIN=local
@@ -30,6 +39,19 @@ lg=${LOADGEN_DIR:-../shared/tools/loadgen}
 [ -d "$lg" ] || { echo "no load generator at $lg (set LOADGEN_DIR)"; exit 1; }
 pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 [ -x "$pgbin/initdb" ] || { echo "no PostgreSQL under /usr/lib/postgresql"; exit 1; }
+
+# CPU pinning (taskset): PG_CPUS, WARDEN_CPUS and LOADGEN_CPUS are CPU
+# lists; with PG_CPUS alone, the Wardens and load generators get the other
+# CPUs.
+pg_pin=() warden_pin=() loadgen_pin=()
+if [ -n "${PG_CPUS:-}${WARDEN_CPUS:-}${LOADGEN_CPUS:-}" ]; then
+  command -v taskset >/dev/null || { echo "CPU pinning needs taskset (util-linux)"; exit 1; }
+  others=$(python3 -c 'import os,sys; pg={int(c) for c in sys.argv[1].split(",") if c}; print(",".join(str(c) for c in sorted(os.sched_getaffinity(0)) if c not in pg))' "${PG_CPUS:-}")
+  [ -n "$others" ] || { echo "PG_CPUS leaves no CPU for the Wardens"; exit 1; }
+  [ -n "${PG_CPUS:-}" ] && pg_pin=(taskset -c "$PG_CPUS")
+  warden_pin=(taskset -c "${WARDEN_CPUS:-$others}") loadgen_pin=(taskset -c "${LOADGEN_CPUS:-$others}")
+  echo "CPUs: PostgreSQL ${PG_CPUS:-any}, Wardens ${WARDEN_CPUS:-$others}, load generators ${LOADGEN_CPUS:-$others}"
+fi
 
 work=$(mktemp -d)
 bin=$work/bin
@@ -45,7 +67,7 @@ trap cleanup EXIT
 [ -n "${AUDIT_METRICS:-}" ] && trap 'curl -s http://127.0.0.1:18283/metrics | grep -E "^warden_audit" > "$AUDIT_METRICS"; cleanup' EXIT
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 as_pg "$pgbin/initdb" -D "$work/pg/data" -U postgres -A trust -E UTF8 --locale=C --no-sync >/dev/null
-as_pg "$pgbin/pg_ctl" -D "$work/pg/data" -o "-p $port -k $work/pg -c listen_addresses=127.0.0.1" -l "$work/pg/log" -w start >/dev/null
+as_pg "${pg_pin[@]}" "$pgbin/pg_ctl" -D "$work/pg/data" -o "-p $port -k $work/pg -c listen_addresses=127.0.0.1" -l "$work/pg/log" -w start >/dev/null
 # Over loopback TCP, the kernel's receive work for PostgreSQL's socket runs
 # on the sending Warden's thread and counts as Warden's CPU; a Unix socket
 # (PG_TRANSPORT=unix) charges it less, as a remote PostgreSQL would.
@@ -61,9 +83,9 @@ go build -o "$bin/warden" ./cmd/warden
 "$bin/warden" policy import --database-url "$db" testdata/bench/rules-trino.json >/dev/null
 
 common=(serve --database-url "$db" --admin-addr "" --log-level warn)
-WARDEN_AUDIT_ENABLED=false "$bin/warden" "${common[@]}" --addr 127.0.0.1:18281 >/dev/null 2>&1 &
+WARDEN_AUDIT_ENABLED=false "${warden_pin[@]}" "$bin/warden" "${common[@]}" --addr 127.0.0.1:18281 >/dev/null 2>&1 &
 off_pid=$!
-"$bin/warden" "${common[@]}" --addr 127.0.0.1:18283 --audit-spool-dir "$work/spool" ${AUDIT_FLAGS:-} >/dev/null 2>&1 &
+"${warden_pin[@]}" "$bin/warden" "${common[@]}" --addr 127.0.0.1:18283 --audit-spool-dir "$work/spool" ${AUDIT_FLAGS:-} >/dev/null 2>&1 &
 on_pid=$!
 for p in 18281 18283; do
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$p/health/ready" >/dev/null 2>&1 && break; sleep 0.1; done
@@ -77,7 +99,7 @@ pg_ticks() { # CPU ticks (utime+stime) of every PostgreSQL process of the cluste
   echo $t
 }
 run() { # label port pid
-  "$bin/loadgen" -url "http://127.0.0.1:$2/v1/data/trino/allow" -body-file testdata/bench/allow.jsonl \
+  "${loadgen_pin[@]}" "$bin/loadgen" -url "http://127.0.0.1:$2/v1/data/trino/allow" -body-file testdata/bench/allow.jsonl \
     -c "$conns" -d "$dur" -warmup 2s -server-pid "$3" -json -label "$1"
 }
 hz=$(getconf CLK_TCK)
