@@ -5,28 +5,31 @@
 # the bench rules; only one records. PostgreSQL's own CPU per recorded
 # decision is reported apart.
 #
-# PostgreSQL runs on the same cores as the Wardens and the load generator.
+# Layout (LAYOUT): by default, split, the Wardens run on the first half of
+# the CPUs and PostgreSQL and the load generators on the rest (taskset; on
+# 2 CPUs: CPU 0 and CPU 1). That stands in for a deployment, where
+# PostgreSQL and Trino have hardware of their own: PostgreSQL's bursts and
+# stalls then do not land on the cores the Wardens are measured on, and the
+# figure is Warden's own cost. LAYOUT=shared runs everything on every CPU.
+# PG_CPUS, WARDEN_CPUS and LOADGEN_CPUS set a layout of one's own (with
+# PG_CPUS alone, the rest get the other CPUs). Go sets GOMAXPROCS from the
+# CPU mask, so on 2 CPUs a pinned Warden runs with 1.
+#
 # In the default mode, paired, each round loads both Wardens at the same
-# time, each with CONNECTIONS connections, so both share the cores with
-# PostgreSQL's writing alike. In alternating mode (MODE=alternating) each
-# round loads one Warden, then the other, and the auditing one loses the
-# cores PostgreSQL takes: it serves fewer decisions a second, and a Go
-# server's CPU per decision grows as its rate falls, whatever it does per
-# decision (docs/performance.md shows both modes).
+# time, each with CONNECTIONS connections and its own load generator, so
+# both share their cores alike. In alternating mode (MODE=alternating) each
+# round loads one Warden, then the other; the auditing one, spending more
+# CPU per decision, serves fewer decisions a second, and a Go server's CPU
+# per decision grows as its rate falls, so that mode overstates the cost
+# (docs/performance.md shows every layout and mode).
 #
 #   .ci/loadgen-audit.sh [CONNECTIONS] [DURATION] [ROUNDS]     (defaults: 4 8s 6)
+#   LAYOUT=shared .ci/loadgen-audit.sh                         (no pinning)
+#   PG_CPUS=1 .ci/loadgen-audit.sh                             (PostgreSQL alone on CPU 1)
 #   MODE=alternating .ci/loadgen-audit.sh 8 8s 6
 #   PG_TRANSPORT=unix .ci/loadgen-audit.sh                     (the Wardens reach PostgreSQL over a Unix socket)
 #   AUDIT_FLAGS="--audit-explain none" .ci/loadgen-audit.sh    (extra flags for the auditing Warden)
-#   PG_CPUS=1 .ci/loadgen-audit.sh                             (PostgreSQL on CPU 1 alone; the Wardens and
-#                                                               load generators on the other CPUs)
-#   WARDEN_CPUS=0 PG_CPUS=1 LOADGEN_CPUS=1 .ci/loadgen-audit.sh
-#                                                              (the Wardens on CPU 0, all else on CPU 1)
-#
-# Pinning stands in for a PostgreSQL (and Trino) on hardware of their own,
-# as in production: PostgreSQL then neither takes cores from the auditing
-# Warden nor falls behind it, so the figure is Warden's own cost. Go sets
-# GOMAXPROCS from the CPU mask, so on 2 CPUs a pinned Warden runs with 1.
+#   AUDIT_METRICS=/tmp/m.txt .ci/loadgen-audit.sh              (keeps the auditing Warden's audit metrics)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export GOTOOLCHAIN=local
@@ -40,17 +43,27 @@ lg=${LOADGEN_DIR:-../shared/tools/loadgen}
 pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 [ -x "$pgbin/initdb" ] || { echo "no PostgreSQL under /usr/lib/postgresql"; exit 1; }
 
-# CPU pinning (taskset): PG_CPUS, WARDEN_CPUS and LOADGEN_CPUS are CPU
-# lists; with PG_CPUS alone, the Wardens and load generators get the other
-# CPUs.
+# CPU pinning (taskset).
 pg_pin=() warden_pin=() loadgen_pin=()
+layout=${LAYOUT:-split}
+case $layout in split|shared) ;; *) echo "LAYOUT is split or shared"; exit 1 ;; esac
+if [ -z "${PG_CPUS:-}${WARDEN_CPUS:-}${LOADGEN_CPUS:-}" ] && [ "$layout" = split ]; then
+  read -r WARDEN_CPUS PG_CPUS < <(python3 -c 'import os; c=sorted(os.sched_getaffinity(0)); h=max(1,len(c)//2); print(",".join(map(str,c[:h])), ",".join(map(str,c[h:])))') || true
+  if [ -z "${PG_CPUS:-}" ]; then
+    echo "one CPU only: LAYOUT=split needs two; running shared"; WARDEN_CPUS=
+  else
+    LOADGEN_CPUS=$PG_CPUS
+  fi
+fi
 if [ -n "${PG_CPUS:-}${WARDEN_CPUS:-}${LOADGEN_CPUS:-}" ]; then
-  command -v taskset >/dev/null || { echo "CPU pinning needs taskset (util-linux)"; exit 1; }
+  command -v taskset >/dev/null || { echo "CPU pinning needs taskset (util-linux); or LAYOUT=shared"; exit 1; }
   others=$(python3 -c 'import os,sys; pg={int(c) for c in sys.argv[1].split(",") if c}; print(",".join(str(c) for c in sorted(os.sched_getaffinity(0)) if c not in pg))' "${PG_CPUS:-}")
   [ -n "$others" ] || { echo "PG_CPUS leaves no CPU for the Wardens"; exit 1; }
   [ -n "${PG_CPUS:-}" ] && pg_pin=(taskset -c "$PG_CPUS")
   warden_pin=(taskset -c "${WARDEN_CPUS:-$others}") loadgen_pin=(taskset -c "${LOADGEN_CPUS:-$others}")
   echo "CPUs: PostgreSQL ${PG_CPUS:-any}, Wardens ${WARDEN_CPUS:-$others}, load generators ${LOADGEN_CPUS:-$others}"
+else
+  echo "CPUs: all processes on all CPUs"
 fi
 
 work=$(mktemp -d)
