@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -145,4 +146,24 @@ func BenchmarkHTTPFilterTablesWithGrants(b *testing.B) {
 	body := benchBodies(b, "filter_tables_20000.jsonl")
 	b.SetBytes(int64(len(body[0])))
 	roundTrips(b, hs.URL+"/v1/data/trino/batch", &http.Client{}, body)
+}
+
+// BenchmarkTrackState is the decision listener's connection tracking for
+// one request on a kept-alive connection: it turns active, then idle. It
+// must not allocate (storing the state in the map on every change did,
+// twice per request).
+func BenchmarkTrackState(b *testing.B) {
+	b.ReportAllocs()
+	sv := &serving{}
+	c1, c2 := net.Pipe()
+	defer c1.Close() //nolint:errcheck // a pipe.
+	defer c2.Close() //nolint:errcheck // a pipe.
+	sv.trackState(c1, http.StateNew)
+	for b.Loop() {
+		sv.trackState(c1, http.StateActive)
+		sv.trackState(c1, http.StateIdle)
+	}
+	if sv.open.Load() != 1 {
+		b.Fatalf("%d connections tracked, want 1", sv.open.Load())
+	}
 }

@@ -575,8 +575,8 @@ func (s *Server) Run(ctx context.Context) error {
 	wctx, wcancel := context.WithTimeout(sctx, s.cfg.ShutdownTimeout/2)
 	awaitConnsClosed(wctx, dec)
 	wcancel()
-	if left := dec.openConns(); len(left) > 0 {
-		s.logger.Warn("closing decision connections the clients kept open past the drain", connStateAttrs(left)...)
+	if dec.open.Load() > 0 {
+		s.logger.Warn("closing decision connections the clients kept open past the drain", dec.openConnStates()...)
 	}
 	var errs []error
 	for _, sv := range servers {
@@ -609,54 +609,48 @@ type serving struct {
 
 	// ln is the listener Serve accepts from, closed once.
 	ln *onceCloseListener
-	// conns maps each open connection (net.Conn) to its connState, so
+	// conns maps each open connection (net.Conn) to its *trackedConn, so
 	// shutdown can wait for the clients to close them rather than close
 	// them under a client that is about to send a request.
 	conns sync.Map
 	open  atomic.Int64
 }
 
-// connState is a connection's last http.ConnState and when it began.
-type connState struct {
-	state http.ConnState
-	since time.Time
-}
+// trackedConn is a connection's last http.ConnState. It is stored once per
+// connection and updated in place: storing into the sync.Map on every
+// state change would allocate twice per request.
+type trackedConn struct{ state atomic.Int32 }
 
 // trackState keeps conns and open up to date.
 func (sv *serving) trackState(c net.Conn, st http.ConnState) {
 	switch st {
+	case http.StateNew:
+		tc := &trackedConn{}
+		tc.state.Store(int32(st))
+		sv.conns.Store(c, tc)
+		sv.open.Add(1)
 	case http.StateClosed, http.StateHijacked:
 		if _, ok := sv.conns.LoadAndDelete(c); ok {
 			sv.open.Add(-1)
 		}
-	case http.StateNew:
-		sv.conns.Store(c, connState{state: st, since: time.Now()})
-		sv.open.Add(1)
 	default:
-		sv.conns.Store(c, connState{state: st, since: time.Now()})
+		if v, ok := sv.conns.Load(c); ok {
+			v.(*trackedConn).state.Store(int32(st))
+		}
 	}
 }
 
-// openConns returns the state of each connection still open.
-func (sv *serving) openConns() []connState {
-	var out []connState
+// openConnStates counts the connections still open by state, as log
+// attributes.
+func (sv *serving) openConnStates() []any {
+	counts := map[http.ConnState]int{}
+	total := 0
 	sv.conns.Range(func(_, v any) bool {
-		out = append(out, v.(connState))
+		counts[http.ConnState(v.(*trackedConn).state.Load())]++
+		total++
 		return true
 	})
-	return out
-}
-
-// connStateAttrs summarises open connections for a log line: how many are
-// in each state, and how long the oldest has been in its state.
-func connStateAttrs(conns []connState) []any {
-	counts := map[http.ConnState]int{}
-	var oldest time.Duration
-	for _, c := range conns {
-		counts[c.state]++
-		oldest = max(oldest, time.Since(c.since))
-	}
-	attrs := []any{"connections", len(conns), "oldest_in_state", oldest.Round(time.Millisecond)}
+	attrs := []any{"connections", total}
 	for _, st := range []http.ConnState{http.StateNew, http.StateActive, http.StateIdle} {
 		attrs = append(attrs, strings.ToLower(st.String()), counts[st])
 	}
