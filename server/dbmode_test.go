@@ -51,14 +51,12 @@ func replicaWithAdmin(t *testing.T, url string, au *auth.Authenticator) (*Server
 		opts.AdminAddr = "127.0.0.1:0"
 	}
 	s := New(opts, slog.New(slog.DiscardHandler))
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
+	done := runServer(t, ctx, s)
 	t.Cleanup(func() {
 		cancel()
 		require.NoError(t, <-done)
 		st.Close()
 	})
-	require.Eventually(t, func() bool { return s.Addr() != "" && (au == nil || s.AdminAddr() != "") }, 5*time.Second, 5*time.Millisecond)
 	return s, "http://" + s.Addr(), "http://" + s.AdminAddr()
 }
 

@@ -43,14 +43,12 @@ func identityReplica(t *testing.T, url string, mod func(*Options)) (dec, admin s
 		mod(&opts)
 	}
 	s := New(opts, slog.New(slog.DiscardHandler))
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
+	done := runServer(t, ctx, s)
 	t.Cleanup(func() {
 		cancel()
 		require.NoError(t, <-done)
 		st.Close()
 	})
-	require.Eventually(t, func() bool { return s.Addr() != "" && s.AdminAddr() != "" }, 5*time.Second, 5*time.Millisecond)
 	return "http://" + s.Addr(), "http://" + s.AdminAddr()
 }
 

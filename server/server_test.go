@@ -49,6 +49,17 @@ func testOptions(rules string) Options {
 	}
 }
 
+// runServer runs s until ctx is done and waits until its listeners are
+// bound; the channel gives Run's result.
+func runServer(t *testing.T, ctx context.Context, s *Server) <-chan error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	require.Eventually(t, func() bool { return s.Addr() != "" && (s.cfg.AdminAddr == "" || s.AdminAddr() != "") },
+		5*time.Second, 5*time.Millisecond)
+	return done
+}
+
 func copyFile(t *testing.T, src string) string {
 	t.Helper()
 	b, err := os.ReadFile(src)
@@ -420,9 +431,8 @@ func TestGracefulShutdown(t *testing.T) {
 	opts.DrainDelay = 300 * time.Millisecond
 	s := New(opts, slog.New(slog.DiscardHandler))
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	require.Eventually(t, func() bool { return s.Addr() != "" && s.Engine().Snapshot() != nil }, 5*time.Second, 5*time.Millisecond)
+	done := runServer(t, ctx, s)
+	require.NotNil(t, s.Engine().Snapshot(), "the policy is loaded before Warden listens")
 	base := "http://" + s.Addr()
 
 	blocker := &failing{block: make(chan struct{})}
@@ -483,9 +493,8 @@ func TestShutdownLeavesConnectionsToTheClient(t *testing.T) {
 	opts.ReadHeaderTimeout = 30 * time.Second
 	s := New(opts, slog.New(slog.DiscardHandler))
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	require.Eventually(t, func() bool { return s.Addr() != "" && s.Engine().Snapshot() != nil }, 5*time.Second, 5*time.Millisecond)
+	done := runServer(t, ctx, s)
+	require.NotNil(t, s.Engine().Snapshot(), "the policy is loaded before Warden listens")
 	addr := s.Addr()
 	body := `{"input":{"context":` + ctxJSON("a") + `,"action":{"operation":"ExecuteQuery"}}}`
 	request := "POST /v1/data/trino/allow HTTP/1.1\r\nHost: warden\r\nContent-Type: application/json\r\nContent-Length: " +

@@ -86,10 +86,8 @@ func TestMutualTLS(t *testing.T) {
 	opts.TLS = TLSOptions{CertFile: pki.serverCert, KeyFile: pki.serverKey, ClientCAFile: pki.caFile}
 	s := New(opts, slog.New(slog.DiscardHandler))
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
+	done := runServer(t, ctx, s)
 	defer func() { cancel(); require.NoError(t, <-done) }()
-	require.Eventually(t, func() bool { return s.Addr() != "" && s.AdminAddr() != "" }, 5*time.Second, 5*time.Millisecond)
 
 	client := func(cert *tls.Certificate) *http.Client {
 		cfg := &tls.Config{RootCAs: pki.caPool}
